@@ -1,0 +1,249 @@
+"""`AsyncMemories`: configuration, connection-pool lifecycle and the resource namespaces."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import ipaddress
+import os
+import platform
+import ssl
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+
+from ._errors import InvalidArgumentError, MemoriesError
+from ._limits import RateLimiter, RateLimits, build_rate_limiter
+from ._pipeline import HostConfig, Pipeline
+from ._retry import RetryPolicy
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .resources.search import AsyncSearch
+    from .resources.videos import AsyncVideos
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CAPTION_BASE_URL", "DEFAULT_TIMEOUT", "AsyncMemories"]
+
+DEFAULT_BASE_URL = "https://api.memories.ai"
+DEFAULT_CAPTION_BASE_URL = "https://security.memories.ai"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+"""A minute to answer, ten seconds to connect; uploads and streams pass their own."""
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+class _State(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def redact_key(api_key: str) -> str:
+    """Show at most the last 4 characters of a secret, and none of a short one."""
+    return f"…{api_key[-4:]}" if len(api_key) >= 12 else "…"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(field: str, url: str) -> str:
+    """Refuse anything but https, except plain http to this machine (emulators, proxies)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme == "https":
+        return str(parsed).rstrip("/")
+    if parsed.scheme == "http":
+        if _is_loopback(parsed.host):
+            return str(parsed).rstrip("/")
+        raise InvalidArgumentError(
+            field, f"plain http is only allowed to loopback hosts, got {parsed.host!r}; use https"
+        )
+    raise InvalidArgumentError(field, f"must be an http(s) URL, got {url!r}")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building a context costs tens of milliseconds; clients made per request share one.
+    return httpx.create_ssl_context()
+
+
+def user_agent() -> str:
+    """What the SDK tells the server about itself (no secrets, no host details)."""
+    return (
+        f"memories-async/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+    )
+
+
+class AsyncMemories:
+    """The async client of the Memories.ai API.
+
+    ```python
+    async with AsyncMemories() as client:          # reads MEMORIES_API_KEY
+        clips = await client.search.videos("a dog catching a frisbee")
+    ```
+
+    One client holds one connection pool; close it with `async with` or `await client.aclose()`.
+    Rate buckets belong to the API key, not to the client: many clients of one key in one process
+    share them, so creating a client per web request is safe.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        caption_base_url: str | None = None,
+        caption_api_key: str | None = None,
+        unique_id: str = "default",
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | RetryPolicy | None = None,
+        rate_limits: RateLimits | RateLimiter | Literal[False] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        """Configure a client; no connection is opened until the first request.
+
+        `api_key` falls back to `MEMORIES_API_KEY`, `base_url` to `MEMORIES_BASE_URL`.
+        `caption_api_key` is the caption host's own key (it defaults to `api_key`).
+        `max_retries` bounds retries of every kind (default: 3 for rate-limit answers, 2 for
+        server and connection errors), or takes a whole `RetryPolicy`. `rate_limits` overrides
+        buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
+        supplies a shared limiter such as a Redis one. A caller-supplied `http_client` is used
+        as it is and left open on `aclose()`.
+        """
+        key = api_key if api_key is not None else os.environ.get("MEMORIES_API_KEY")
+        if not key or not key.strip():
+            raise InvalidArgumentError(
+                "api_key", "no API key: pass api_key=... or set MEMORIES_API_KEY"
+            )
+        self._api_key = key.strip()
+        caption_key = (caption_api_key or self._api_key).strip()
+        self.base_url = check_base_url(
+            "base_url", base_url or os.environ.get("MEMORIES_BASE_URL") or DEFAULT_BASE_URL
+        )
+        self.caption_base_url = check_base_url(
+            "caption_base_url", caption_base_url or DEFAULT_CAPTION_BASE_URL
+        )
+        if not isinstance(unique_id, str) or not unique_id:
+            raise InvalidArgumentError("unique_id", "must be a non-empty string")
+        self.unique_id = unique_id
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.retry = (
+            max_retries
+            if isinstance(max_retries, RetryPolicy)
+            else RetryPolicy.from_max_retries(max_retries)
+        )
+        self._rate_limits = rate_limits
+        limiter = build_rate_limiter(self._api_key, rate_limits)
+        caption_limiter = (
+            limiter
+            if caption_key == self._api_key
+            else build_rate_limiter(caption_key, rate_limits)
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            verify=_ssl_context(),
+            timeout=self.timeout,
+            headers={"User-Agent": user_agent()},
+            follow_redirects=False,
+        )
+        self._state = _State.OPEN
+        self._pipeline = Pipeline(
+            http=self._http,
+            hosts={
+                "api": HostConfig(self.base_url, {"Authorization": self._api_key}, limiter),
+                "caption": HostConfig(
+                    self.caption_base_url, {"Authorization": caption_key}, caption_limiter
+                ),
+            },
+            retry=self.retry,
+            timeout=self.timeout,
+        )
+
+    # -- resources (imported on first use, to keep `import memories_async` light) -----------
+
+    @cached_property
+    def search(self) -> AsyncSearch:
+        """Search your library: `videos`."""
+        from .resources.search import AsyncSearch
+
+        return AsyncSearch(self)
+
+    @cached_property
+    def videos(self) -> AsyncVideos:
+        """Your video library: `list`, `iter`."""
+        from .resources.videos import AsyncVideos
+
+        return AsyncVideos(self)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether `aclose()` has run."""
+        return self._state is _State.CLOSED
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The underlying httpx client (shared by every request of this client)."""
+        if self._state is _State.CLOSED:
+            raise MemoriesError("this AsyncMemories client is closed")
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was supplied by the caller). Safe to call twice."""
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncMemories:
+        if self._state is _State.CLOSED:
+            raise MemoriesError("this AsyncMemories client is closed; create a new one")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def with_options(
+        self,
+        *,
+        unique_id: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | RetryPolicy | None = None,
+    ) -> AsyncMemories:
+        """A client that shares this one's connection pool and buckets, with some options changed.
+
+        Handy for one `unique_id` per user of a web app. Closing the copy leaves the pool open.
+        """
+        return AsyncMemories(
+            self._api_key,
+            base_url=self.base_url,
+            caption_base_url=self.caption_base_url,
+            caption_api_key=self._pipeline.hosts["caption"].auth_headers["Authorization"],
+            unique_id=self.unique_id if unique_id is None else unique_id,
+            timeout=self.timeout if timeout is None else timeout,
+            max_retries=self.retry if max_retries is None else max_retries,
+            rate_limits=self._rate_limits,
+            http_client=self._http,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncMemories(base_url={self.base_url!r}, unique_id={self.unique_id!r}, "
+            f"api_key={redact_key(self._api_key)!r}{', closed' if self.is_closed else ''})"
+        )
+
+    def __getstate__(self) -> Any:
+        raise TypeError("AsyncMemories cannot be pickled: it holds a live connection pool")

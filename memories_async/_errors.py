@@ -1,0 +1,218 @@
+"""The exception tree: every failure the SDK raises is a `MemoriesError`.
+
+Vendor answers become `APIError` subclasses chosen by the vendor's own code first (it is
+the more precise signal: the API answers most errors with HTTP 200) and the HTTP status second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InsufficientCreditError",
+    "InternalServerError",
+    "InvalidArgumentError",
+    "MemoriesError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "error_for",
+]
+
+
+class MemoriesError(Exception):
+    """Base class of every exception raised by memories-async."""
+
+
+class InvalidArgumentError(MemoriesError, ValueError):
+    """An argument was rejected before any request was sent; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class APIConnectionError(MemoriesError):
+    """The server could not be reached, or the connection broke before an answer arrived.
+
+    `before_send` is true when the connection never opened, so the server cannot have acted.
+    """
+
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        endpoint: str | None = None,
+        before_send: bool = False,
+    ) -> None:
+        self.endpoint = endpoint
+        self.before_send = before_send
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        endpoint: str | None = None,
+        before_send: bool = False,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, before_send=before_send)
+
+
+class APIError(MemoriesError):
+    """The server answered with an error: a vendor `code` other than success, or HTTP >= 400.
+
+    `code` is the vendor's code as a string (`"0429"`, or `"-1"` from the caption host), `msg`
+    its message, `status_code` the HTTP status and `request_id` the server's id if it sent one.
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        code: str | None = None,
+        status_code: int,
+        request_id: str | None = None,
+        endpoint: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.msg = msg
+        self.code = code
+        self.status_code = status_code
+        self.request_id = request_id
+        self.endpoint = endpoint
+        self.body = body
+        super().__init__(msg)
+
+    def __str__(self) -> str:
+        parts = [f"HTTP {self.status_code}"]
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.endpoint is not None:
+            parts.append(self.endpoint)
+        if self.request_id is not None:
+            parts.append(f"request id {self.request_id}")
+        return f"{self.msg} ({', '.join(parts)})"
+
+
+class BadRequestError(APIError):
+    """The vendor rejected a parameter (`0001`/`0003`, HTTP 400)."""
+
+
+class AuthenticationError(APIError):
+    """The API key was missing, wrong or not accepted (`0401`, HTTP 401, "user don't login")."""
+
+
+class InsufficientCreditError(APIError):
+    """The account has not enough credit for the call (`0402`)."""
+
+
+class PermissionDeniedError(APIError):
+    """The account may not do this (`0403` account disabled, `9009`, HTTP 403)."""
+
+
+class NotFoundError(APIError):
+    """The thing asked for does not exist in this `unique_id` scope (HTTP 404, `0001` not found)."""
+
+
+class ConflictError(APIError):
+    """The vendor saw a duplicate request (`0409`, HTTP 409)."""
+
+
+class RateLimitError(APIError):
+    """The account's rate limit was exceeded (`0429`, HTTP 429), and retries did not get through.
+
+    `retry_after` is the server's hint in seconds, when it gave one.
+    """
+
+    def __init__(self, msg: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIError):
+    """The server failed (HTTP 5xx)."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered success, but with data that does not fit the documented shape."""
+
+
+_BY_CODE: Mapping[str, type[APIError]] = {
+    "0003": BadRequestError,
+    "0401": AuthenticationError,
+    "0402": InsufficientCreditError,
+    "0403": PermissionDeniedError,
+    "9009": PermissionDeniedError,
+    "0404": NotFoundError,
+    "0409": ConflictError,
+    "0429": RateLimitError,
+}
+
+_BY_STATUS: Mapping[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientCreditError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+
+_NOT_LOGGED_IN = ("don't login", "not login", "not logged in", "unauthorized")
+
+
+def _class_for(code: str | None, msg: str, status_code: int) -> type[APIError]:
+    if code is not None and code in _BY_CODE:
+        return _BY_CODE[code]
+    lowered = msg.lower()
+    if any(marker in lowered for marker in _NOT_LOGGED_IN):
+        return AuthenticationError
+    if code == "0001":
+        # The vendor uses 0001 both for "video not found" and for generic parameter errors.
+        return (
+            NotFoundError if "not found" in lowered or "not exist" in lowered else BadRequestError
+        )
+    if status_code in _BY_STATUS:
+        return _BY_STATUS[status_code]
+    if status_code >= 500:
+        return InternalServerError
+    return APIError
+
+
+def error_for(
+    *,
+    code: str | None,
+    msg: str | None,
+    status_code: int,
+    request_id: str | None = None,
+    endpoint: str | None = None,
+    body: Any = None,
+    retry_after: float | None = None,
+) -> APIError:
+    """Build the `APIError` subclass that fits a vendor code, message and HTTP status."""
+    message = msg or (f"HTTP {status_code}" if code is None else f"error code {code}")
+    cls = _class_for(code, message, status_code)
+    common: dict[str, Any] = {
+        "code": code,
+        "status_code": status_code,
+        "request_id": request_id,
+        "endpoint": endpoint,
+        "body": body,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(message, retry_after=retry_after, **common)
+    return cls(message, **common)

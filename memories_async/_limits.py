@@ -1,0 +1,199 @@
+"""The vendor's rate-limit table as data, and the account-wide buckets that keep us inside it.
+
+Limits belong to the vendor account, not to one client object, so buckets live in a process-wide
+registry keyed by a fingerprint of the API key. One bucket is a lock-protected ledger of the last
+departure, shared by every thread and event loop; in front of it each event loop queues its own
+callers on an `aiolimiter.AsyncLimiter`, so that only the head of each loop's queue ever contends
+for the ledger and a cancelled waiter costs nothing. Departures are spaced `period / limit` apart,
+which means no sliding window of `period` ever sees more than `limit` requests leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+import anyio
+from aiolimiter import AsyncLimiter
+
+__all__ = [
+    "DEFAULT_RATES",
+    "AccountRateLimiter",
+    "NoRateLimiter",
+    "Rate",
+    "RateLimiter",
+    "RateLimits",
+    "build_rate_limiter",
+]
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `limit` requests per `period` seconds."""
+
+    limit: int
+    period: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError(f"Rate.limit must be at least 1, got {self.limit}")
+        if self.period <= 0:
+            raise ValueError(f"Rate.period must be positive, got {self.period}")
+
+    @property
+    def interval(self) -> float:
+        """The spacing between two departures that keeps every sliding window within the limit."""
+        return self.period / self.limit
+
+
+_MINUTE = 60.0
+
+DEFAULT_RATES: Mapping[str, Rate] = {
+    "upload": Rate(1),  # upload from a local file or a streaming URL, images too
+    "platform": Rate(1, _MINUTE),  # upload from a platform or creator URL (scrapers)
+    "search": Rate(10),
+    "chat": Rate(1),  # video chat and personal chat
+    "marketer": Rate(1),
+    "video_transcription": Rate(5),
+    "audio_transcription": Rate(5),
+    "summary": Rate(5),
+    "list_videos": Rate(5),
+    "list_sessions": Rate(5),
+    "delete_videos": Rate(5),
+    "download": Rate(12, _MINUTE),
+    "caption_video": Rate(1),
+    "caption_image": Rate(5),
+    "reid": Rate(1),
+    "update_transcription": Rate(5),  # from the pricing page
+    "task_status": Rate(1),  # not in the table; a conservative guess for get_video_ids_by_task_id
+}
+"""The vendor's published limits, per account (API.md, "Rate limits")."""
+
+RateLimits = Mapping[str, "Rate | None"]
+"""Overrides of `DEFAULT_RATES` by bucket name; `None` turns one bucket off."""
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Waits until a request of `bucket` may leave. Replace it to share buckets across processes."""
+
+    async def acquire(self, bucket: str) -> None:
+        """Return when one request of `bucket` may be sent now."""
+        ...
+
+
+class NoRateLimiter:
+    """A limiter that never waits: for tests, emulators, and callers who pace themselves."""
+
+    async def acquire(self, bucket: str) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "NoRateLimiter()"
+
+
+class _Ledger:
+    """One account's bucket: the time of the last departure, shared by all threads and loops."""
+
+    # A small guard on every interval so that scheduling jitter between the ledger and the
+    # socket cannot squeeze one more request into a window.
+    GUARD = 0.001
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncLimiter] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def try_depart(self, interval: float) -> float:
+        """Record a departure now and return 0, or return how long to wait before trying again."""
+        with self._lock:
+            now = time.monotonic()
+            earliest = self._last + interval + self.GUARD
+            if now >= earliest:
+                self._last = now
+                return 0.0
+            return earliest - now
+
+    def gate(self, interval: float) -> AsyncLimiter:
+        """The calling loop's own queue: one waiter at a time reaches the ledger."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            gate = self._gates.get(loop)
+            if gate is None or gate.time_period != interval:
+                gate = AsyncLimiter(1, interval)
+                self._gates[loop] = gate
+            return gate
+
+
+_registry_lock = threading.Lock()
+_registry: dict[tuple[str, str], _Ledger] = {}
+
+
+def _ledger_for(account: str, bucket: str) -> _Ledger:
+    with _registry_lock:
+        ledger = _registry.get((account, bucket))
+        if ledger is None:
+            ledger = _registry[(account, bucket)] = _Ledger()
+        return ledger
+
+
+def account_fingerprint(api_key: str) -> str:
+    """A stable, non-reversible name for an account, so no raw key is kept in the registry."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:32]
+
+
+class AccountRateLimiter:
+    """The default limiter: buckets shared by every client of one API key in this process."""
+
+    def __init__(self, api_key: str, rates: Mapping[str, Rate | None] | None = None) -> None:
+        self._account = account_fingerprint(api_key)
+        merged: dict[str, Rate | None] = dict(DEFAULT_RATES)
+        merged.update(rates or {})
+        self.rates: Mapping[str, Rate | None] = merged
+
+    async def acquire(self, bucket: str) -> None:
+        try:
+            rate = self.rates[bucket]
+        except KeyError:
+            raise ValueError(f"unknown rate bucket {bucket!r}") from None
+        if rate is None:
+            return
+        ledger = _ledger_for(self._account, bucket)
+        async with ledger.gate(rate.interval):
+            # The ledger is shared across threads and loops, so no Event can wake us: sleep
+            # exactly until the slot the ledger named, then ask again.
+            while (wait := ledger.try_depart(rate.interval)) > 0:  # noqa: ASYNC110
+                await anyio.sleep(wait)
+
+    def __repr__(self) -> str:
+        return f"AccountRateLimiter(account={self._account[:8]}…)"
+
+
+def build_rate_limiter(
+    api_key: str, rate_limits: RateLimits | RateLimiter | Literal[False] | None
+) -> RateLimiter:
+    """Turn the client's `rate_limits` argument into a limiter.
+
+    `None` means the vendor's table; `False` turns limiting off; a mapping overrides some buckets
+    (a `None` value turns that bucket off); an object with `acquire` is used as it is.
+    """
+    if rate_limits is False:
+        return NoRateLimiter()
+    if isinstance(rate_limits, RateLimiter):
+        return rate_limits
+    if rate_limits is not None:
+        for name, rate in rate_limits.items():
+            if name not in DEFAULT_RATES:
+                raise ValueError(
+                    f"rate_limits: unknown bucket {name!r}; known: {', '.join(DEFAULT_RATES)}"
+                )
+            if rate is not None and not isinstance(rate, Rate):
+                raise TypeError(f"rate_limits[{name!r}] must be a Rate or None")
+    return AccountRateLimiter(api_key, rate_limits)

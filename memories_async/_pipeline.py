@@ -1,0 +1,429 @@
+"""The one road every request travels: bucket -> send -> envelope -> errors -> retry -> model.
+
+Resources describe an endpoint as data (`Endpoint`) and hand the pipeline their query, JSON, form
+or streaming body; the pipeline knows nothing of any endpoint's fields.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar, overload
+
+import anyio
+import httpx
+import pydantic
+
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    MemoriesError,
+    error_for,
+)
+from ._limits import RateLimiter
+from ._retry import RetryPolicy, parse_retry_after
+
+__all__ = ["Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
+
+logger = logging.getLogger("memories_async")
+
+T = TypeVar("T")
+
+Envelope = Literal["vendor", "caption", "optional", "none"]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "trace-id")
+_SUCCESS_CODES: Mapping[Envelope, frozenset[str]] = {
+    "vendor": frozenset({"0000"}),
+    "caption": frozenset({"0"}),
+    "optional": frozenset({"0000", "0"}),
+    "none": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One vendor endpoint as data: where it lives, how it is limited and how it answers.
+
+    `idempotent` says whether sending the request twice is harmless; a request that is not
+    idempotent is only retried when the server certainly did not act on it. `envelope` names the
+    answer's wrapper: the api host's `{"code": "0000", "data": ...}`, the caption host's int code,
+    `optional` for endpoints that sometimes answer without one, or `none`.
+    """
+
+    name: str
+    method: Literal["GET", "POST"]
+    path: str
+    bucket: str | None
+    host: str = "api"
+    idempotent: bool = True
+    envelope: Envelope = "vendor"
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """A host the pipeline can talk to: its base URL, its auth headers and its rate limiter."""
+
+    base_url: str
+    auth_headers: Mapping[str, str] = field(repr=False)
+    limiter: RateLimiter
+
+
+class StreamingBody(Protocol):
+    """A request body produced as it is sent; `chunks()` starts again from byte 0 on each call."""
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def content_length(self) -> int | None: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(tp)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value: str | None = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _short_text(response: httpx.Response) -> str:
+    text = response.text.strip()
+    return text[:300] + ("…" if len(text) > 300 else "")
+
+
+class Pipeline:
+    """Sends `Endpoint` requests through rate buckets, retries and envelope decoding."""
+
+    def __init__(
+        self,
+        *,
+        http: httpx.AsyncClient,
+        hosts: Mapping[str, HostConfig],
+        retry: RetryPolicy,
+        timeout: httpx.Timeout,
+    ) -> None:
+        self.http = http
+        self.hosts = hosts
+        self.retry = retry
+        self.timeout = timeout
+
+    # -- public -----------------------------------------------------------------------------
+
+    @overload
+    async def request(
+        self,
+        endpoint: Endpoint,
+        *,
+        cast_to: type[T],
+        params: Mapping[str, Any] | None = ...,
+        json: Any = ...,
+        data: Mapping[str, Any] | None = ...,
+        body: StreamingBody | None = ...,
+        keep_envelope: bool = ...,
+        timeout: httpx.Timeout | float | None = ...,
+    ) -> T: ...
+
+    @overload
+    async def request(
+        self,
+        endpoint: Endpoint,
+        *,
+        cast_to: Any,
+        params: Mapping[str, Any] | None = ...,
+        json: Any = ...,
+        data: Mapping[str, Any] | None = ...,
+        body: StreamingBody | None = ...,
+        keep_envelope: bool = ...,
+        timeout: httpx.Timeout | float | None = ...,
+    ) -> Any: ...
+
+    async def request(
+        self,
+        endpoint: Endpoint,
+        *,
+        cast_to: Any,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        body: StreamingBody | None = None,
+        keep_envelope: bool = False,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> Any:
+        """Send one request and return its answer's `data` validated as `cast_to`.
+
+        With `keep_envelope` the whole JSON answer is validated instead, for endpoints that put
+        fields (such as `session_id`) beside `data`.
+        """
+        retries = 0
+        while True:
+            started = time.monotonic()
+            status: int | str = "-"
+            try:
+                await self._acquire(endpoint)
+                request = self._build(endpoint, params, json, data, body, timeout, None)
+                response = await self._send(endpoint, request, stream=False)
+                status = response.status_code
+                payload = self._decode(endpoint, response)
+                self._log(endpoint, retries, status, started)
+                break
+            except MemoriesError as error:
+                self._log(endpoint, retries, status, started, error)
+                await self._backoff_or_raise(endpoint, error, retries)
+                retries += 1
+        return self._cast(endpoint, response, payload, cast_to, keep_envelope)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        endpoint: Endpoint,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        body: StreamingBody | None = None,
+        accept: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """Open a streaming answer (SSE or bytes) and close it when the block is left.
+
+        Error answers (HTTP >= 400, or a JSON envelope where a stream was expected) are read,
+        mapped and retried like any other request before the response is handed out; once the
+        caller holds the response, nothing is retried.
+        """
+        retries = 0
+        while True:
+            started = time.monotonic()
+            status: int | str = "-"
+            try:
+                await self._acquire(endpoint)
+                request = self._build(endpoint, params, json, data, body, timeout, accept)
+                response = await self._send(endpoint, request, stream=True)
+                status = response.status_code
+                try:
+                    await self._check_stream(endpoint, response)
+                except BaseException:
+                    await response.aclose()
+                    raise
+                self._log(endpoint, retries, status, started)
+                break
+            except MemoriesError as error:
+                self._log(endpoint, retries, status, started, error)
+                await self._backoff_or_raise(endpoint, error, retries)
+                retries += 1
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def _acquire(self, endpoint: Endpoint) -> None:
+        if endpoint.bucket is not None:
+            await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
+
+    def _build(
+        self,
+        endpoint: Endpoint,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        body: StreamingBody | None,
+        timeout: httpx.Timeout | float | None,
+        accept: str | None,
+    ) -> httpx.Request:
+        host = self.hosts[endpoint.host]
+        headers = dict(host.auth_headers)
+        headers["Accept"] = accept or "application/json"
+        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        content: Any = None
+        if body is not None:
+            headers["Content-Type"] = body.content_type
+            if body.content_length is not None:
+                headers["Content-Length"] = str(body.content_length)
+            content = body.chunks()
+        elif json_body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+        form = None
+        if data is not None:
+            form = {k: _form_value(v) for k, v in data.items() if v is not None}
+        request = self.http.build_request(
+            endpoint.method,
+            host.base_url.rstrip("/") + endpoint.path,
+            params=query or None,
+            headers=headers,
+            content=content,
+            data=form,
+            timeout=self.timeout if timeout is None else _as_timeout(timeout),
+        )
+        request.extensions["memories_endpoint"] = endpoint.name
+        return request
+
+    async def _send(
+        self, endpoint: Endpoint, request: httpx.Request, *, stream: bool
+    ) -> httpx.Response:
+        try:
+            return await self.http.send(request, stream=stream)
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(
+                f"{endpoint.name}: request timed out ({type(exc).__name__})",
+                endpoint=endpoint.name,
+                before_send=isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
+            ) from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"{endpoint.name}: connection failed ({type(exc).__name__}: {exc})",
+                endpoint=endpoint.name,
+                before_send=isinstance(exc, httpx.ConnectError),
+            ) from exc
+
+    def _decode(self, endpoint: Endpoint, response: httpx.Response) -> Any:
+        """Parse a complete answer and raise the mapped error if it is one."""
+        payload: Any = None
+        parsed = False
+        if response.content:
+            try:
+                payload = response.json()
+                parsed = True
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                payload = None
+        if response.status_code >= 400:
+            raise self._error(endpoint, response, payload if parsed else None)
+        if not parsed and endpoint.envelope != "none":
+            raise APIResponseValidationError(
+                f"{endpoint.name}: expected a JSON answer, got {_short_text(response)!r}",
+                status_code=response.status_code,
+                request_id=_request_id(response),
+                endpoint=endpoint.name,
+            )
+        if self._is_envelope_error(endpoint, payload):
+            raise self._error(endpoint, response, payload)
+        return payload
+
+    async def _check_stream(self, endpoint: Endpoint, response: httpx.Response) -> None:
+        content_type = response.headers.get("content-type", "")
+        if response.status_code < 400 and "json" not in content_type:
+            return
+        await response.aread()
+        payload = self._decode(endpoint, response)
+        # A JSON answer where a stream was expected: an error envelope, or success without a body.
+        raise APIResponseValidationError(
+            f"{endpoint.name}: expected a stream, got JSON {str(payload)[:200]!r}",
+            status_code=response.status_code,
+            request_id=_request_id(response),
+            endpoint=endpoint.name,
+            body=payload,
+        )
+
+    def _is_envelope_error(self, endpoint: Endpoint, payload: Any) -> bool:
+        if endpoint.envelope == "none" or not isinstance(payload, dict) or "code" not in payload:
+            return False
+        return str(payload["code"]) not in _SUCCESS_CODES[endpoint.envelope]
+
+    def _error(self, endpoint: Endpoint, response: httpx.Response, payload: Any) -> APIError:
+        code: str | None = None
+        msg: str | None = None
+        if isinstance(payload, dict):
+            if payload.get("code") is not None:
+                code = str(payload["code"])
+            raw_msg = payload.get("msg") or payload.get("message") or payload.get("error")
+            msg = str(raw_msg) if raw_msg is not None else None
+        elif response.status_code >= 400 and response.content:
+            msg = _short_text(response) or None
+        if msg is None and code is None and payload is not None:
+            msg = f"unexpected answer {str(payload)[:200]!r}"
+        return error_for(
+            code=code,
+            msg=msg,
+            status_code=response.status_code,
+            request_id=_request_id(response),
+            endpoint=endpoint.name,
+            body=payload,
+            retry_after=parse_retry_after(response.headers),
+        )
+
+    def _cast(
+        self,
+        endpoint: Endpoint,
+        response: httpx.Response,
+        payload: Any,
+        cast_to: Any,
+        keep_envelope: bool,
+    ) -> Any:
+        if not keep_envelope and isinstance(payload, dict) and "code" in payload:
+            payload = payload.get("data")
+        if cast_to is None:
+            return None
+        try:
+            return _adapter(cast_to).validate_python(payload)
+        except pydantic.ValidationError as exc:
+            raise APIResponseValidationError(
+                f"{endpoint.name}: the answer does not fit {getattr(cast_to, '__name__', cast_to)}:"
+                f" {exc.error_count()} error(s), first: {exc.errors()[0]['msg']}"
+                f" at {'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
+                status_code=response.status_code,
+                request_id=_request_id(response),
+                endpoint=endpoint.name,
+                body=payload,
+            ) from exc
+
+    async def _backoff_or_raise(
+        self, endpoint: Endpoint, error: MemoriesError, retries: int
+    ) -> None:
+        if not self.retry.should_retry(error, retries_done=retries, idempotent=endpoint.idempotent):
+            raise error
+        retry_after = getattr(error, "retry_after", None)
+        delay = self.retry.delay(retries, retry_after)
+        logger.debug(
+            "memories %s: retrying in %.2fs after %s", endpoint.name, delay, type(error).__name__
+        )
+        await anyio.sleep(delay)
+
+    def _log(
+        self,
+        endpoint: Endpoint,
+        retries: int,
+        status: int | str,
+        started: float,
+        error: BaseException | None = None,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        logger.debug(
+            "memories %s attempt=%d status=%s duration_ms=%.1f%s",
+            endpoint.name,
+            retries + 1,
+            status,
+            (time.monotonic() - started) * 1000.0,
+            "" if error is None else f" error={type(error).__name__}",
+        )
+
+
+def _as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

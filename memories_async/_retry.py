@@ -1,0 +1,110 @@
+"""When to retry and how long to wait: pure functions, testable without a network."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    InternalServerError,
+    MemoriesError,
+    RateLimitError,
+)
+
+__all__ = ["RetryPolicy", "parse_retry_after"]
+
+# A server hint longer than this is not honoured as-is: the caller would rather see the error.
+MAX_RETRY_AFTER = 60.0
+
+# 5xx answers that mean the request did not reach the application, so resending cannot repeat it.
+_NOT_PROCESSED_STATUSES = frozenset({502, 503})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry.
+
+    Rate-limit answers (`0429`, HTTP 429) are retried up to `max_rate_limit_retries` times; server
+    errors, dropped connections and timeouts up to `max_retries` times. The wait doubles from
+    `initial_delay` up to `max_delay`, with jitter, unless the server said `Retry-After`.
+    """
+
+    max_retries: int = 2
+    max_rate_limit_retries: int = 3
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must not be negative")
+        if self.max_rate_limit_retries < 0:
+            raise ValueError("max_rate_limit_retries must not be negative")
+
+    @classmethod
+    def from_max_retries(cls, max_retries: int | None) -> RetryPolicy:
+        """The default policy, or one where `max_retries` bounds every kind of retry."""
+        if max_retries is None:
+            return cls()
+        return cls(max_retries=max_retries, max_rate_limit_retries=max_retries)
+
+    def should_retry(self, error: MemoriesError, *, retries_done: int, idempotent: bool) -> bool:
+        """Whether `error`, after `retries_done` retries, earns one more attempt.
+
+        A request that is not idempotent (an upload, a chat turn) is only resent when the server
+        certainly did not act on it: a rate-limit answer, a connection that never opened, or a
+        gateway that answered 502/503 for it.
+        """
+        if isinstance(error, RateLimitError):
+            return retries_done < self.max_rate_limit_retries
+        if retries_done >= self.max_retries:
+            return False
+        if isinstance(error, APIConnectionError):
+            return idempotent or error.before_send
+        if isinstance(error, InternalServerError):
+            return idempotent or error.status_code in _NOT_PROCESSED_STATUSES
+        if isinstance(error, APIError):
+            return error.status_code in (408, 409) and idempotent
+        return False
+
+    def delay(
+        self,
+        retries_done: int,
+        retry_after: float | None = None,
+        *,
+        rand: Callable[[], float] = random.random,
+    ) -> float:
+        """Seconds to wait before retry number `retries_done + 1`."""
+        if retry_after is not None and 0 <= retry_after <= MAX_RETRY_AFTER:
+            return retry_after
+        ceiling = min(self.max_delay, self.initial_delay * 2.0**retries_done)
+        # Keep at least half of the ceiling so a crowd of clients cannot all retry at once.
+        return ceiling * (0.5 + 0.5 * rand())
+
+
+def parse_retry_after(
+    headers: Mapping[str, str], *, now: Callable[[], float] = time.time
+) -> float | None:
+    """The server's wait hint in seconds: `retry-after-ms`, or `Retry-After` (seconds or a date)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    millis = lowered.get("retry-after-ms")
+    if millis is not None:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is None:
+        return None
+    return max(0.0, email.utils.mktime_tz(parsed) - now())

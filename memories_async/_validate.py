@@ -1,0 +1,61 @@
+"""Argument checks that run before any request is sent, each naming the field it rejects."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import TypeVar
+
+from ._errors import InvalidArgumentError
+
+__all__ = ["choice", "non_empty", "number_range", "positive_int", "string_list"]
+
+T = TypeVar("T")
+
+
+def non_empty(field: str, value: str) -> str:
+    """A string that must hold something other than white space."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidArgumentError(field, "must not be empty")
+    return value
+
+
+def choice(field: str, value: T, allowed: Collection[T]) -> T:
+    """One of a fixed set of values, as the vendor's enums demand."""
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise InvalidArgumentError(field, f"must be one of {options}, got {value!r}")
+    return value
+
+
+def positive_int(field: str, value: int, *, maximum: int | None = None) -> int:
+    """A whole number of at least 1 (and at most `maximum`)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(field, f"must be an integer, got {type(value).__name__}")
+    if value < 1:
+        raise InvalidArgumentError(field, f"must be at least 1, got {value}")
+    if maximum is not None and value > maximum:
+        raise InvalidArgumentError(field, f"must be at most {maximum}, got {value}")
+    return value
+
+
+def number_range(field: str, value: float, low: float, high: float) -> float:
+    """A number within [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidArgumentError(field, f"must be a number, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise InvalidArgumentError(field, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def string_list(field: str, values: Iterable[str], *, allow_empty: bool = False) -> list[str]:
+    """A list of non-empty strings; a lone string is refused, since it is a common slip."""
+    if isinstance(values, str | bytes):
+        raise InvalidArgumentError(field, "must be a list of strings, not a single string")
+    items = list(values)
+    if not items and not allow_empty:
+        raise InvalidArgumentError(field, "must not be empty")
+    for index, item in enumerate(items):
+        non_empty(f"{field}[{index}]", item)
+    return items

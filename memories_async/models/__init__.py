@@ -1,0 +1,1 @@
+"""Typed models of the vendor's answers, one module per area."""

@@ -1,0 +1,58 @@
+"""Models of the video library: listed videos and their pages."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ._base import MemoriesModel, MillisDatetime, NullableStr, alias
+
+__all__ = ["Video", "VideoPage", "VideoStatus"]
+
+
+class VideoStatus:
+    """The status values the vendor documents; `status` fields stay plain strings for new ones."""
+
+    UNPARSE = "UNPARSE"
+    PARSE = "PARSE"
+    FAIL = "FAIL"
+    FAILED = "FAILED"
+    PARSE_ERROR = "PARSE_ERROR"
+    FAILURES = frozenset({FAIL, FAILED, PARSE_ERROR})
+
+
+class Video(MemoriesModel):
+    """A video of the library as `list_videos` describes it."""
+
+    video_no: str = Field(validation_alias=alias("video_no", "videoNo"))
+    video_name: str | None = Field(None, validation_alias=alias("video_name", "videoName"))
+    status: str | None = Field(None, validation_alias=alias("status", "videoStatus"))
+    duration: float | None = None
+    size: int | None = None
+    cause: NullableStr = None
+    create_time: MillisDatetime | None = Field(
+        None, validation_alias=alias("create_time", "createTime")
+    )
+
+    @property
+    def is_parsed(self) -> bool:
+        """Whether the video is indexed and ready for search and chat."""
+        return self.status == VideoStatus.PARSE
+
+    @property
+    def is_failed(self) -> bool:
+        """Whether processing failed for good."""
+        return self.status in VideoStatus.FAILURES
+
+
+class VideoPage(MemoriesModel):
+    """One page of `list_videos`."""
+
+    videos: list[Video] = Field(default_factory=list)
+    current_page: int = Field(1, validation_alias=alias("current_page", "currentPage", "page"))
+    page_size: int = Field(20, validation_alias=alias("page_size", "pageSize", "size"))
+    total_count: int = Field(0, validation_alias=alias("total_count", "totalCount", "total"))
+
+    @property
+    def has_more(self) -> bool:
+        """Whether pages after this one hold more videos."""
+        return self.current_page * self.page_size < self.total_count and bool(self.videos)

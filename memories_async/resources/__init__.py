@@ -1,0 +1,1 @@
+"""Endpoint groups: each method describes one endpoint and leaves the work to the pipeline."""

@@ -1,0 +1,24 @@
+"""What every resource shares: access to the pipeline and the client's defaults."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .._client import AsyncMemories
+    from .._pipeline import Pipeline
+
+
+class AsyncResource:
+    """A group of endpoints bound to one client."""
+
+    def __init__(self, client: AsyncMemories) -> None:
+        self._client = client
+
+    @property
+    def _pipeline(self) -> Pipeline:
+        return self._client._pipeline
+
+    def _unique_id(self, unique_id: str | None) -> str:
+        """The per-call `unique_id`, else the client's default."""
+        return self._client.unique_id if unique_id is None else unique_id
