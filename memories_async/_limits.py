@@ -22,6 +22,8 @@ from typing import Literal, Protocol, runtime_checkable
 import anyio
 from aiolimiter import AsyncLimiter
 
+from ._errors import InvalidArgumentError
+
 __all__ = [
     "DEFAULT_RATES",
     "AccountRateLimiter",
@@ -31,6 +33,7 @@ __all__ = [
     "RateLimits",
     "build_rate_limiter",
 ]
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -191,9 +194,9 @@ def build_rate_limiter(
     if rate_limits is not None:
         for name, rate in rate_limits.items():
             if name not in DEFAULT_RATES:
-                raise ValueError(
-                    f"rate_limits: unknown bucket {name!r}; known: {', '.join(DEFAULT_RATES)}"
+                raise InvalidArgumentError(
+                    "rate_limits", f"unknown bucket {name!r}; known: {', '.join(DEFAULT_RATES)}"
                 )
             if rate is not None and not isinstance(rate, Rate):
-                raise TypeError(f"rate_limits[{name!r}] must be a Rate or None")
+                raise InvalidArgumentError(f"rate_limits[{name!r}]", "must be a Rate or None")
     return AccountRateLimiter(api_key, rate_limits)

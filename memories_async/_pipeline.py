@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -372,7 +373,7 @@ class Pipeline:
             return _adapter(cast_to).validate_python(payload)
         except pydantic.ValidationError as exc:
             raise APIResponseValidationError(
-                f"{endpoint.name}: the answer does not fit {getattr(cast_to, '__name__', cast_to)}:"
+                f"{endpoint.name}: the answer does not fit {_type_name(cast_to)}:"
                 f" {exc.error_count()} error(s), first: {exc.errors()[0]['msg']}"
                 f" at {'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
                 status_code=response.status_code,
@@ -411,6 +412,11 @@ class Pipeline:
             (time.monotonic() - started) * 1000.0,
             "" if error is None else f" error={type(error).__name__}",
         )
+
+
+def _type_name(tp: Any) -> str:
+    """`list[SearchClip] | None` rather than the fully qualified repr."""
+    return re.sub(r"\b[\w]+\.", "", getattr(tp, "__name__", None) or repr(tp))
 
 
 def _as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:

@@ -68,7 +68,7 @@ class RetryPolicy:
         if isinstance(error, InternalServerError):
             return idempotent or error.status_code in _NOT_PROCESSED_STATUSES
         if isinstance(error, APIError):
-            return error.status_code in (408, 409) and idempotent
+            return error.status_code == 408 and idempotent
         return False
 
     def delay(

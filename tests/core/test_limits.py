@@ -1,0 +1,169 @@
+"""Account-wide rate buckets: strict spacing, shared by clients, threads and loops of one key."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+
+import anyio
+import httpx
+import pytest
+
+from memories_async import AsyncMemories, InvalidArgumentError, NoRateLimiter, Rate
+from memories_async._limits import AccountRateLimiter, account_fingerprint
+from tests._support import load_fixture
+
+SEARCH_OK = load_fixture("core/search_by_video.json")
+
+
+class Recorder:
+    """A transport that answers every search and records when each request reached it."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self._lock = threading.Lock()
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        with self._lock:
+            self.times.append(time.monotonic())
+        return httpx.Response(200, json=SEARCH_OK)
+
+    def client(self, api_key: str, **options: object) -> AsyncMemories:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(self.handle))
+        return AsyncMemories(api_key, http_client=http, **options)  # type: ignore[arg-type]
+
+
+def most_in_any_window(times: Sequence[float], window: float) -> int:
+    """The largest number of timestamps inside any half-open window [t, t + window)."""
+    ordered = sorted(times)
+    best = start = 0
+    for end, t in enumerate(ordered):
+        while t - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def fresh_key() -> str:
+    return f"sk-test-{uuid.uuid4().hex}"
+
+
+async def search_many(client: AsyncMemories, count: int) -> None:
+    async with anyio.create_task_group() as tg:
+        for _ in range(count):
+            tg.start_soon(client.search.videos, "boat")
+    await client.http_client.aclose()
+
+
+def test_window_helper() -> None:
+    assert most_in_any_window([0.0, 0.5, 0.99, 1.0, 1.5], 1.0) == 3
+    assert most_in_any_window([], 1.0) == 0
+
+
+async def test_fifty_concurrent_calls_never_exceed_ten_per_sliding_second() -> None:
+    recorder = Recorder()
+    client = recorder.client(fresh_key())
+    await search_many(client, 50)
+    times = recorder.times
+    assert len(times) == 50
+    assert most_in_any_window(times, 1.0) <= 10
+    achieved = (len(times) - 1) / (max(times) - min(times))
+    assert achieved >= 0.95 * 10, f"only {achieved:.2f} requests/s of 10 allowed"
+
+
+async def test_two_clients_of_one_key_share_buckets() -> None:
+    recorder = Recorder()
+    key = fresh_key()
+    limits = {"search": Rate(10, 0.5)}
+    first, second = (
+        recorder.client(key, rate_limits=limits),
+        recorder.client(key, rate_limits=limits),
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(search_many, first, 15)
+        tg.start_soon(search_many, second, 15)
+    assert len(recorder.times) == 30
+    assert most_in_any_window(recorder.times, 0.5) <= 10
+
+
+async def test_different_keys_have_their_own_buckets() -> None:
+    recorder = Recorder()
+    limits = {"search": Rate(10, 0.5)}
+    first = recorder.client(fresh_key(), rate_limits=limits)
+    second = recorder.client(fresh_key(), rate_limits=limits)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(search_many, first, 15)
+        tg.start_soon(search_many, second, 15)
+    # Each key alone may send 10 per half second, so together they exceed one key's limit.
+    assert most_in_any_window(recorder.times, 0.5) > 10
+
+
+def test_two_event_loops_in_two_threads_share_one_key() -> None:
+    recorder = Recorder()
+    key = fresh_key()
+    limits = {"search": Rate(10, 0.5)}
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(search_many(recorder.client(key, rate_limits=limits), 15))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(recorder.times) == 30
+    assert most_in_any_window(recorder.times, 0.5) <= 10
+
+
+def test_one_key_used_from_successive_loops_does_not_warn() -> None:
+    # aiolimiter binds to the first loop that uses it; pytest makes warnings errors here.
+    recorder = Recorder()
+    key = fresh_key()
+    for _ in range(3):
+        asyncio.run(search_many(recorder.client(key, rate_limits={"search": Rate(100)}), 3))
+    assert len(recorder.times) == 9
+
+
+async def test_a_bucket_can_be_turned_off_or_overridden() -> None:
+    limiter = AccountRateLimiter(fresh_key(), {"search": None, "upload": Rate(2, 3.0)})
+    assert limiter.rates["search"] is None
+    assert limiter.rates["upload"] == Rate(2, 3.0)
+    assert limiter.rates["chat"] == Rate(1)
+    with anyio.fail_after(1):
+        for _ in range(50):
+            await limiter.acquire("search")
+
+
+async def test_limiting_can_be_turned_off() -> None:
+    client = AsyncMemories(fresh_key(), rate_limits=False)
+    assert isinstance(client._pipeline.hosts["api"].limiter, NoRateLimiter)
+    await client.aclose()
+
+
+def test_bad_rate_settings_name_the_field() -> None:
+    with pytest.raises(InvalidArgumentError, match="rate_limits: unknown bucket 'serch'"):
+        AsyncMemories(fresh_key(), rate_limits={"serch": Rate(1)})
+    with pytest.raises(InvalidArgumentError, match=r"rate_limits\['search'\]"):
+        AsyncMemories(fresh_key(), rate_limits={"search": 5})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="limit"):
+        Rate(0)
+
+
+async def test_unknown_bucket_at_acquire_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="unknown rate bucket"):
+        await AccountRateLimiter(fresh_key()).acquire("nope")
+
+
+def test_the_registry_never_holds_a_raw_key() -> None:
+    key = fresh_key()
+    fingerprint = account_fingerprint(key)
+    assert key not in fingerprint
+    assert len(fingerprint) == 32
