@@ -9,6 +9,8 @@ async with AsyncMemories() as client:  # reads MEMORIES_API_KEY
 ```
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import DEFAULT_BASE_URL, DEFAULT_CAPTION_BASE_URL, AsyncMemories
 from ._errors import (
     APIConnectionError,
@@ -29,6 +31,9 @@ from ._errors import (
 from ._limits import DEFAULT_RATES, NoRateLimiter, Rate, RateLimiter
 from ._retry import RetryPolicy
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._sync import Memories
 from .models.search import SearchClip
 from .models.videos import Video, VideoPage, VideoStatus
 
@@ -47,6 +52,7 @@ __all__ = [
     "InsufficientCreditError",
     "InternalServerError",
     "InvalidArgumentError",
+    "Memories",
     "MemoriesError",
     "NoRateLimiter",
     "NotFoundError",
@@ -61,3 +67,13 @@ __all__ = [
     "VideoStatus",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The sync client is imported on first use: async-only programs never pay for it, and
+    # scripts/gen_sync.py can import the package even while _sync.py is being rewritten.
+    if name == "Memories":
+        from ._sync import Memories
+
+        return Memories
+    raise AttributeError(f"module 'memories_async' has no attribute {name!r}")
