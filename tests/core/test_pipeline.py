@@ -16,6 +16,7 @@ from memories_async import (
     InternalServerError,
     NotFoundError,
     RetryPolicy,
+    SearchClip,
 )
 from memories_async._pipeline import Endpoint
 from tests._support import load_fixture
@@ -164,3 +165,42 @@ async def test_stream_refuses_a_success_envelope_where_bytes_were_due(
     with pytest.raises(APIResponseValidationError, match="expected a stream"):
         async with client._pipeline.stream(DOWNLOAD, json={}):
             pass
+
+
+async def test_a_callers_client_keeps_its_headers_and_cookies() -> None:
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=load_fixture("core/search_by_video.json"))
+
+    plain = httpx.AsyncClient(
+        transport=httpx.MockTransport(handle), headers={"X-Team": "blue"}, timeout=3.0
+    )
+    with_cookies = httpx.AsyncClient(
+        transport=httpx.MockTransport(handle), cookies={"session": "abc"}
+    )
+    for http in (plain, with_cookies):
+        async with http:
+            client = AsyncMemories("sk-test-headers-0001", http_client=http, rate_limits=False)
+            clips = await client.search.videos("boat")
+            assert clips[0].start_time == 13.0
+    assert seen[0].headers["x-team"] == "blue"
+    assert seen[0].headers["authorization"] == "sk-test-headers-0001"
+    assert seen[0].extensions["timeout"]["read"] == 60.0  # the SDK's timeout, not the client's
+    assert seen[1].headers["cookie"] == "session=abc"
+    assert seen[1].headers["authorization"] == "sk-test-headers-0001"
+
+
+@respx.mock
+async def test_fast_and_slow_paths_agree(client: AsyncMemories) -> None:
+    # The same clip, once inside a normal envelope (fast path) and once without one (slow path).
+    item = load_fixture("core/search_by_video.json")["data"][0]
+    route = respx.post("https://api.memories.ai/serve/api/v1/x")
+    route.respond(json={"code": "0000", "data": [item]})
+    endpoint = Endpoint("x", "POST", "/serve/api/v1/x", None, envelope="optional")
+    fast = await client._pipeline.request(endpoint, cast_to=list[SearchClip])
+    route.respond(json=[item])
+    slow = await client._pipeline.request(endpoint, cast_to=list[SearchClip])
+    assert fast == slow
+    assert fast[0].video_no == "VI576925607808602112"
