@@ -28,3 +28,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package."""
     session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy", "--strict", "memories_async")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The side-by-side benchmarks: prints one table and writes benchmarks/results.json."""
+    session.install("-e", ".[test]", "openai")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
