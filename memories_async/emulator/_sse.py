@@ -1,0 +1,67 @@
+"""Server-Sent Events: `data: <payload>` lines, and the stream faults applied to them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio
+from starlette.responses import StreamingResponse
+
+from ._faults import EmulatedDisconnect, Fault
+
+__all__ = ["event", "sse_response"]
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+def event(payload: Any) -> str:
+    """One event payload: JSON for objects, the string itself for markers such as [DONE]."""
+    return payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+
+
+async def _body(
+    events: Sequence[str], fault: Fault | None, interval: float, malformed: str
+) -> AsyncIterator[bytes]:
+    last = len(events) - 1
+    stop_at = len(events)
+    if fault is not None and fault.kind in ("drop_mid_stream", "truncate_stream"):
+        stop_at = min(fault.after_events, last)
+    bad_at = (
+        min(fault.after_events, last)
+        if fault is not None and fault.kind == "malformed_stream"
+        else -1
+    )
+    for index, payload in enumerate(events):
+        if index == stop_at:
+            if fault is not None and fault.kind == "drop_mid_stream":
+                raise EmulatedDisconnect(
+                    f"peer closed connection mid-stream after {index} events (emulated fault)"
+                )
+            return
+        if index == bad_at:
+            yield f"data: {malformed}\n\n".encode()
+        if interval and index:
+            await anyio.sleep(interval)
+        yield f"data: {payload}\n\n".encode()
+
+
+def sse_response(
+    events: list[str],
+    fault: Fault | None,
+    *,
+    interval: float = 0.0,
+    malformed: str = '{"type": "content", "content": "unterminated',
+) -> StreamingResponse:
+    """A text/event-stream response of `events`; the last one is the end event.
+
+    An `error_end` fault replaces the end event with `{"code": ..., "data": ...}`.
+    """
+    if fault is not None and fault.kind == "error_end":
+        events = [*events[:-1], event({"code": fault.code, "data": fault.data})]
+    return StreamingResponse(
+        _body(events, fault, interval, malformed),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
