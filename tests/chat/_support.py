@@ -1,0 +1,88 @@
+"""Shared by tests/chat: a ChatStream over given body chunks, and the emulator over a socket."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+
+import httpx
+
+from memories_async import ChatEvent, RetryPolicy, StreamError
+from memories_async._stream import CHAT_DECODER, ChatStream, EventDecoder
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "chat"
+RACE = "VI606099815446712320"
+LAUNDRY = "VI606041694843813888"
+FAST = RetryPolicy(initial_delay=0.001, max_delay=0.002)
+SSE_HEADERS = {"content-type": "text/event-stream"}
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+class Chunks(httpx.AsyncByteStream):
+    """A response body delivered in exactly the given pieces."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self.chunks = list(chunks)
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def stream_over(
+    chunks: Iterable[bytes],
+    *,
+    decoder: EventDecoder = CHAT_DECODER,
+    retry: RetryPolicy = FAST,
+) -> tuple[ChatStream, Chunks]:
+    """A ChatStream whose response body arrives as `chunks` (no network, no client)."""
+    body = Chunks(chunks)
+
+    async def open_response() -> httpx.Response:
+        return httpx.Response(200, headers=SSE_HEADERS, stream=body)
+
+    return ChatStream(open_response, decoder=decoder, endpoint="chat_stream", retry=retry), body
+
+
+async def collect(
+    chunks: Iterable[bytes], *, decoder: EventDecoder = CHAT_DECODER
+) -> tuple[list[ChatEvent], StreamError | None, ChatStream]:
+    """Every event of a stream over `chunks`, and the StreamError it ended with (if any)."""
+    stream, _ = stream_over(chunks, decoder=decoder)
+    events: list[ChatEvent] = []
+    error: StreamError | None = None
+    try:
+        async with stream:
+            async for event in stream:
+                events.append(event)
+    except StreamError as exc:
+        error = exc
+    return events, error, stream
+
+
+def split(body: bytes, cuts: Iterable[int]) -> list[bytes]:
+    """`body` cut at the given offsets (in any order, repeats allowed)."""
+    points = sorted({min(max(c, 0), len(body)) for c in cuts} | {0, len(body)})
+    return [body[a:b] for a, b in itertools.pairwise(points)]
+
+
+def dumps(events: Iterable[ChatEvent]) -> list[dict[str, object]]:
+    return [e.model_dump() for e in events]
+
+
+async def poll(condition: Callable[[], bool], *, timeout: float = 2.0) -> bool:
+    """Wait until `condition()` holds (close-downs that run on the loop's next turns)."""
+    import anyio
+
+    with anyio.move_on_after(timeout):
+        while not condition():
+            await anyio.sleep(0.001)
+    return condition()
