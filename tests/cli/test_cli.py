@@ -1,0 +1,244 @@
+"""The `memories` command end to end against an emulator on a loopback socket."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from memories_async import AuthenticationError
+from memories_async.cli import main
+from memories_async.cli._common import Console
+from memories_async.cli._progress import IngestProgress
+from memories_async.emulator import Emulator, Fault, serve
+from memories_async.ingest import Planned, Progress, Skipped, Started, Uploaded
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "sk-cli-tests-secret-0042"
+Invoke = Callable[..., tuple[int, str, str]]
+SEED_VIDEO = "VI606099815446712320"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[tuple[Emulator, str]]:
+    emu = Emulator(rate_limits=False)
+    with serve(emu) as base_url:
+        yield emu, base_url
+    emu.close()
+
+
+@pytest.fixture
+def emu(server: tuple[Emulator, str]) -> Emulator:
+    server[0].reset()
+    return server[0]
+
+
+@pytest.fixture
+def run(server: tuple[Emulator, str], emu: Emulator, capsys: pytest.CaptureFixture[str]) -> Invoke:
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        code = main(["--api-key", KEY, "--base-url", server[1], *argv])
+        out, err = capsys.readouterr()
+        assert KEY not in out and KEY not in err, "the API key leaked into the output"
+        return code, out, err
+
+    return invoke
+
+
+def lines_starting(text: str, prefix: str) -> int:
+    return sum(1 for line in text.splitlines() if line.startswith(prefix))
+
+
+def media(tmp_path: Path) -> Path:
+    folder = tmp_path / "media"
+    folder.mkdir()
+    (folder / "harbour_boats.mp4").write_bytes(b"boats" * 300)
+    (folder / "snowy_mountain.mp4").write_bytes(b"snow" * 300)
+    return folder
+
+
+def test_ingest_prints_plain_lines_then_resumes_with_json(run: Invoke, tmp_path: Path) -> None:
+    folder = media(tmp_path)
+    journal = str(tmp_path / "job.sqlite")
+    code, out, err = run("ingest", str(folder), "--journal", journal, "--concurrency", "2")
+    assert code == 0, err
+    assert "\x1b" not in out and "\r" not in out  # not a terminal: no ANSI, no redraws
+    assert lines_starting(out, "uploaded ") == 2 and "done in" in out
+    assert "states: uploaded 2" in out and err == ""
+
+    code, out, _ = run("--json", "ingest", str(folder), "--journal", journal)
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["ok"] is True and summary["uploaded"] == 0 and summary["skipped"] == 2
+    assert summary["counts"]["uploaded"] == 2
+
+
+def test_ingest_with_failures_exits_1_and_says_how_to_resume(
+    run: Invoke, emu: Emulator, tmp_path: Path
+) -> None:
+    folder = media(tmp_path)
+    emu.faults.add("upload", Fault.error("0003", "emulated rejection"), times=1)
+    code, out, _ = run(
+        "ingest", str(folder), "--journal", str(tmp_path / "j"), "--wait", "--poll-interval", "0.05"
+    )
+    assert code == 1
+    assert "failed" in out and "emulated rejection" in out
+    assert "run the same command again" in out
+    code, out, _ = run(
+        "ingest", str(folder), "--journal", str(tmp_path / "j"), "--wait", "--poll-interval", "0.05"
+    )
+    assert code == 0 and "states: parsed 2" in out
+
+
+def test_search_prints_hits_and_json(run: Invoke) -> None:
+    code, out, _ = run("search", "400m final race", "--top-k", "3")
+    assert code == 0 and SEED_VIDEO in out and "\x1b" not in out
+    code, out, _ = run("search", "400m final race", "--json")  # global option after the command
+    hits = json.loads(out)
+    assert code == 0 and hits and {"video_no", "start_time", "end_time", "score"} <= set(hits[0])
+
+
+def test_chat_streams_thinking_answer_and_references(run: Invoke) -> None:
+    code, out, err = run("chat", SEED_VIDEO, "--prompt", "Who wins the race?")
+    assert code == 0, err
+    assert "thinking:" in out and "references:" in out and "\x1b" not in out
+    answer_at, refs_at = out.index("Here is what I found"), out.index("references:")
+    assert out.index("thinking:") < answer_at < refs_at
+    code, out, _ = run("--json", "chat", SEED_VIDEO, "-p", "Who wins the race?")
+    answer = json.loads(out)
+    assert code == 0 and answer["content"] and answer["refs"] and answer["session_id"]
+
+
+def test_videos_list_download_and_delete(run: Invoke, tmp_path: Path) -> None:
+    code, out, _ = run("videos", "list")
+    assert code == 0 and SEED_VIDEO in out and "5 of 5 video(s)" in out
+    code, out, _ = run("--json", "videos", "list", "--all")
+    listed = json.loads(out)
+    assert listed["total"] == 5 and len(listed["videos"]) == 5
+
+    code, out, _ = run("videos", "download", SEED_VIDEO, "-o", str(tmp_path))
+    assert code == 0 and (tmp_path / f"{SEED_VIDEO}.mp4").stat().st_size > 0
+    assert out.startswith("saved ")
+
+    code, out, _ = run("--json", "videos", "delete", SEED_VIDEO)
+    assert code == 0 and json.loads(out) == {"deleted": [SEED_VIDEO]}
+    code, out, _ = run("--json", "videos", "list")
+    assert json.loads(out)["total"] == 4
+
+
+def test_an_api_error_is_one_line_on_stderr_and_exit_1(run: Invoke, emu: Emulator) -> None:
+    emu.faults.add("search", Fault.error("0401", "invalid API key"), times=1)
+    code, out, err = run("search", "anything")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("memories: error: invalid API key")
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_exception(server: tuple[Emulator, str], emu: Emulator) -> None:
+    emu.faults.add("search", Fault.error("0401", "invalid API key"), times=1)
+    with pytest.raises(AuthenticationError):
+        main(["--debug", "--api-key", KEY, "--base-url", server[1], "search", "x"])
+
+
+def test_missing_key_bad_url_and_bad_usage(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["search", "x"]) == 1
+    assert capsys.readouterr().err == (
+        "memories: error: no API key: pass --api-key or set MEMORIES_API_KEY\n"
+    )
+    assert main(["--api-key", KEY, "--base-url", "http://example.com", "search", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "plain http is only allowed to loopback hosts" in err and err.count("\n") == 1
+    assert main(["--api-key", KEY, "ingest", str(tmp_path / "nothing.mp4")]) == 1
+    assert "no such file or directory" in capsys.readouterr().err
+    assert main(["frobnicate"]) == 2
+    assert "invalid choice" in capsys.readouterr().err
+    assert main(["--version"]) == 0
+
+
+def test_the_progress_display_redraws_a_status_line_only_on_a_terminal() -> None:
+    ticks = iter(float(i) for i in range(100))
+    live_out = io.StringIO()
+    live = IngestProgress(Console(live_out, io.StringIO(), color=True), clock=lambda: next(ticks))
+    plain_out = io.StringIO()
+    plain = IngestProgress(Console(plain_out, io.StringIO(), color=False))
+    events = [
+        Planned(2, 2048),
+        Started("/m/a.mp4", "video", 1024, 1),
+        Progress("/m/a.mp4", 600, 1200),
+        Uploaded("/m/a.mp4", "VI1", 1024),
+        Skipped("/m/b.mp4", "already uploaded", "VI2"),
+    ]
+    for event in events:
+        live(event)
+        plain(event)
+    live.close()
+    plain.close()
+    shown = live_out.getvalue()
+    assert "\r\x1b[2K" in shown and "2/2 files" in shown and "files/s" in shown
+    assert "ETA" in shown and "\x1b[32muploaded\x1b[0m" in shown
+    text = plain_out.getvalue()
+    assert "\x1b" not in text and "\r" not in text
+    assert text.splitlines()[1:] == [
+        "uploaded /m/a.mp4 -> VI1 (1/2)",
+        "skipped  /m/b.mp4: already uploaded",
+    ]
+
+
+def test_emulator_command_serves_until_interrupted() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memories_async.cli", "emulator", "--port", "0", "--no-seed"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("memories emulator listening on http://127.0.0.1:"), line
+        base_url = line.split()[-1]
+        answer = httpx.post(
+            f"{base_url}/serve/api/v1/list_videos", json={}, headers={"Authorization": "k"}
+        ).json()
+        assert answer["code"] == "0000" and answer["data"]["videos"] == []
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_demo_runs_end_to_end_in_a_fresh_process() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMORIES_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "memories_async.cli", "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for expected in (
+        "[1/4] emulator listening on http://127.0.0.1:",
+        "ingesting 3 source(s)",
+        "parsed ",
+        "[3/4] all 3 videos parsed",
+        "beach_sunset_surfers",
+        "thinking:",
+        "references:",
+        "tour complete",
+    ):
+        assert expected in out, f"{expected!r} missing from:\n{out}"
+    assert lines_starting(out, "uploaded ") == 3 and "\x1b" not in out
+    assert "Traceback" not in done.stderr
