@@ -35,3 +35,10 @@ def bench(session: nox.Session) -> None:
     """The side-by-side benchmarks: prints one table and writes benchmarks/results.json."""
     session.install("-e", ".[test]", "openai")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The README's first command: install with the emulator extra and run `memories demo`."""
+    session.install("-e", ".[emulator]")
+    session.run("memories", "demo")

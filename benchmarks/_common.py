@@ -6,10 +6,16 @@ import importlib.metadata
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -23,6 +29,8 @@ class Row:
     goal: str
     ok: bool | None
     note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Figures beside the ratio that belong in results.json (counts, spans); not printed."""
 
     @property
     def ratio(self) -> float:
@@ -70,3 +78,43 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self._start
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a child Python that must import this checkout."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path}
+
+
+@contextmanager
+def emulator_process(*options: str) -> Iterator[str]:
+    """The emulator on a free loopback port in a process of its own, so that it shares neither
+    our GIL nor our garbage collector (as a real server would not); yields its base URL.
+
+    `options` are command-line flags of `python -m memories_async.emulator`.
+    """
+    command = [sys.executable, "-m", "memories_async.emulator", "--port", "0"]
+    command += ["--log-level", "warning", *options]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if "listening on " not in line:
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        yield line.rsplit("listening on ", 1)[1].strip()
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
