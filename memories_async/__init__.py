@@ -9,6 +9,7 @@ async with AsyncMemories() as client:  # reads MEMORIES_API_KEY
 ```
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._client import DEFAULT_BASE_URL, DEFAULT_CAPTION_BASE_URL, AsyncMemories
@@ -27,15 +28,54 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    StreamError,
+    VideoProcessingError,
+    WaitTimeoutError,
 )
 from ._limits import DEFAULT_RATES, NoRateLimiter, Rate, RateLimiter
 from ._retry import RetryPolicy
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._stream import ChatStream, TextStream
     from ._sync import Memories
-from .models.search import SearchClip
-from .models.videos import Video, VideoPage, VideoStatus
+    from .models.caption import CaptionTask, ImageCaption, Person
+    from .models.chat import (
+        ChatEvent,
+        ChatRef,
+        ChatResponse,
+        ContentEvent,
+        DoneEvent,
+        RefEvent,
+        RefItem,
+        RefType,
+        RefVideo,
+        Thinking,
+        ThinkingEvent,
+    )
+    from .models.common import ScrapeTask, TokenUsage
+    from .models.images import (
+        ImageItem,
+        ImageSearchPage,
+        SimilarImage,
+        SimilarImagePage,
+        UploadedImage,
+    )
+    from .models.search import SearchClip
+    from .models.sessions import Session, SessionDetail, SessionMessage, SessionPage
+    from .models.tasks import TaskStatus
+    from .models.transcripts import (
+        SummaryItem,
+        TranscriptHit,
+        Transcription,
+        TranscriptionUpdate,
+        TranscriptSearchPage,
+        TranscriptSegment,
+        VideoSummary,
+    )
+    from .models.videos import PublicVideo, UploadedVideo, Video, VideoPage, VideoStatus
+    from .personal_ai import AsyncPersonalAI
+    from .resources.chat import AsyncChatSession
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -65,15 +105,114 @@ __all__ = [
     "Video",
     "VideoPage",
     "VideoStatus",
+    # videos, images, search, public library, sessions, tasks, captions, Personal.ai
+    "AsyncPersonalAI",
+    "CaptionTask",
+    "ImageCaption",
+    "ImageItem",
+    "ImageSearchPage",
+    "Person",
+    "PublicVideo",
+    "ScrapeTask",
+    "Session",
+    "SessionDetail",
+    "SessionMessage",
+    "SessionPage",
+    "SimilarImage",
+    "SimilarImagePage",
+    "SummaryItem",
+    "TaskStatus",
+    "TokenUsage",
+    "TranscriptHit",
+    "TranscriptSearchPage",
+    "TranscriptSegment",
+    "Transcription",
+    "TranscriptionUpdate",
+    "UploadedImage",
+    "UploadedVideo",
+    "VideoProcessingError",
+    "VideoSummary",
+    "WaitTimeoutError",
+    # chat: streams, typed events, answers
+    "AsyncChatSession",
+    "ChatEvent",
+    "ChatRef",
+    "ChatResponse",
+    "ChatStream",
+    "ContentEvent",
+    "DoneEvent",
+    "RefEvent",
+    "RefItem",
+    "RefType",
+    "RefVideo",
+    "StreamError",
+    "TextStream",
+    "Thinking",
+    "ThinkingEvent",
     "__version__",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The sync client is imported on first use: async-only programs never pay for it, and
-    # scripts/gen_sync.py can import the package even while _sync.py is being rewritten.
-    if name == "Memories":
-        from ._sync import Memories
+# Models, chat, Personal.ai and the sync client load on first use, so that `import memories_async`
+# costs little more than httpx and pydantic: building ~80 pydantic models takes longer than that.
+_LAZY: dict[str, str] = {
+    "ChatStream": "._stream",
+    "TextStream": "._stream",
+    "Memories": "._sync",
+    "ChatEvent": ".models.chat",
+    "ChatRef": ".models.chat",
+    "ChatResponse": ".models.chat",
+    "ContentEvent": ".models.chat",
+    "DoneEvent": ".models.chat",
+    "RefEvent": ".models.chat",
+    "RefItem": ".models.chat",
+    "RefType": ".models.chat",
+    "RefVideo": ".models.chat",
+    "Thinking": ".models.chat",
+    "ThinkingEvent": ".models.chat",
+    "AsyncChatSession": ".resources.chat",
+    "CaptionTask": ".models.caption",
+    "ImageCaption": ".models.caption",
+    "Person": ".models.caption",
+    "ScrapeTask": ".models.common",
+    "TokenUsage": ".models.common",
+    "ImageItem": ".models.images",
+    "ImageSearchPage": ".models.images",
+    "SimilarImage": ".models.images",
+    "SimilarImagePage": ".models.images",
+    "UploadedImage": ".models.images",
+    "SearchClip": ".models.search",
+    "Session": ".models.sessions",
+    "SessionDetail": ".models.sessions",
+    "SessionMessage": ".models.sessions",
+    "SessionPage": ".models.sessions",
+    "TaskStatus": ".models.tasks",
+    "SummaryItem": ".models.transcripts",
+    "TranscriptHit": ".models.transcripts",
+    "Transcription": ".models.transcripts",
+    "TranscriptionUpdate": ".models.transcripts",
+    "TranscriptSearchPage": ".models.transcripts",
+    "TranscriptSegment": ".models.transcripts",
+    "VideoSummary": ".models.transcripts",
+    "PublicVideo": ".models.videos",
+    "UploadedVideo": ".models.videos",
+    "Video": ".models.videos",
+    "VideoPage": ".models.videos",
+    "VideoStatus": ".models.videos",
+    "AsyncPersonalAI": ".personal_ai",
+}
 
-        return Memories
-    raise AttributeError(f"module 'memories_async' has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    # The sync client among them: scripts/gen_sync.py can import the package even while
+    # _sync.py is being rewritten.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'memories_async' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

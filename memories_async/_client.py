@@ -21,7 +21,13 @@ from ._retry import RetryPolicy
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .resources.caption import AsyncCaption
+    from .resources.chat import AsyncChat, AsyncMarketer, AsyncPersonal
+    from .resources.images import AsyncImages
+    from .resources.public import AsyncPublic
     from .resources.search import AsyncSearch
+    from .resources.sessions import AsyncSessions
+    from .resources.tasks import AsyncTasks
     from .resources.videos import AsyncVideos
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_CAPTION_BASE_URL", "DEFAULT_TIMEOUT", "AsyncMemories"]
@@ -80,6 +86,33 @@ def user_agent() -> str:
     )
 
 
+def transport_settings(
+    timeout: float | httpx.Timeout, max_retries: int | RetryPolicy | None
+) -> tuple[httpx.Timeout, RetryPolicy]:
+    """A client's `timeout` and `max_retries` arguments as the pipeline takes them."""
+    return (
+        timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+        max_retries
+        if isinstance(max_retries, RetryPolicy)
+        else RetryPolicy.from_max_retries(max_retries),
+    )
+
+
+def open_pool(
+    http_client: httpx.AsyncClient | None, timeout: httpx.Timeout
+) -> tuple[httpx.AsyncClient, bool]:
+    """The caller's httpx client, or a pool of the SDK's own; and whether the SDK owns it."""
+    if http_client is not None:
+        return http_client, False
+    pool = httpx.AsyncClient(
+        verify=_ssl_context(),
+        timeout=timeout,
+        headers={"User-Agent": user_agent()},
+        follow_redirects=False,
+    )
+    return pool, True
+
+
 class AsyncMemories:
     """The async client of the Memories.ai API.
 
@@ -132,12 +165,7 @@ class AsyncMemories:
         if not isinstance(unique_id, str) or not unique_id:
             raise InvalidArgumentError("unique_id", "must be a non-empty string")
         self.unique_id = unique_id
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.retry = (
-            max_retries
-            if isinstance(max_retries, RetryPolicy)
-            else RetryPolicy.from_max_retries(max_retries)
-        )
+        self.timeout, self.retry = transport_settings(timeout, max_retries)
         self._rate_limits = rate_limits
         limiter = build_rate_limiter(self._api_key, rate_limits)
         caption_limiter = (
@@ -145,13 +173,7 @@ class AsyncMemories:
             if caption_key == self._api_key
             else build_rate_limiter(caption_key, rate_limits)
         )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            verify=_ssl_context(),
-            timeout=self.timeout,
-            headers={"User-Agent": user_agent()},
-            follow_redirects=False,
-        )
+        self._http, self._owns_http = open_pool(http_client, self.timeout)
         self._state = _State.OPEN
         self._pipeline = Pipeline(
             http=self._http,
@@ -169,17 +191,73 @@ class AsyncMemories:
 
     @cached_property
     def search(self) -> AsyncSearch:
-        """Search your library: `videos`."""
+        """Search: `videos`, `images`, `public`, `audio_transcripts`, `similar_images`."""
         from .resources.search import AsyncSearch
 
         return AsyncSearch(self)
 
     @cached_property
     def videos(self) -> AsyncVideos:
-        """Your video library: `list`, `iter`."""
+        """Your video library: uploads, scrapers, listing, waiting, download, deletion, text."""
         from .resources.videos import AsyncVideos
 
         return AsyncVideos(self)
+
+    @cached_property
+    def images(self) -> AsyncImages:
+        """Your image library: `upload`."""
+        from .resources.images import AsyncImages
+
+        return AsyncImages(self)
+
+    @cached_property
+    def public(self) -> AsyncPublic:
+        """The public video library: `video`, `audio_transcription`."""
+        from .resources.public import AsyncPublic
+
+        return AsyncPublic(self)
+
+    @cached_property
+    def sessions(self) -> AsyncSessions:
+        """Your chat sessions: `list`, `get`."""
+        from .resources.sessions import AsyncSessions
+
+        return AsyncSessions(self)
+
+    @cached_property
+    def tasks(self) -> AsyncTasks:
+        """Scraping tasks: `get`."""
+        from .resources.tasks import AsyncTasks
+
+        return AsyncTasks(self)
+
+    @cached_property
+    def caption(self) -> AsyncCaption:
+        """Video and image captions on the caption host: `video`, `image`."""
+        from .resources.caption import AsyncCaption
+
+        return AsyncCaption(self)
+
+    @cached_property
+    def chat(self) -> AsyncChat:
+        """Video chat about chosen videos: `send`, `stream`, `session`."""
+        from .resources.chat import AsyncChat
+
+        return AsyncChat(self)
+
+    @cached_property
+    def marketer(self) -> AsyncMarketer:
+        """The Video Marketer over the public library: `send`, `stream`, `session`."""
+        from .resources.chat import AsyncMarketer
+
+        return AsyncMarketer(self)
+
+    @cached_property
+    def personal(self) -> AsyncPersonal:
+        """Personal chat over all of a user's media: `send`, `stream`, `session`."""
+        from .resources.chat import AsyncPersonal
+
+        return AsyncPersonal(self)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StreamError",
+    "VideoProcessingError",
+    "WaitTimeoutError",
     "error_for",
 ]
 
@@ -38,6 +41,55 @@ class InvalidArgumentError(MemoriesError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class VideoProcessingError(MemoriesError):
+    """The vendor gave up on a video (`FAIL`, `FAILED`, `PARSE_ERROR`); `video` is its state."""
+
+    def __init__(self, message: str, *, video_no: str, status: str, video: Any = None) -> None:
+        self.video_no = video_no
+        self.status = status
+        self.video = video
+        super().__init__(message)
+
+
+class WaitTimeoutError(MemoriesError, TimeoutError):
+    """A wait for the server to finish something ran out of time; `last` is the last state seen."""
+
+    def __init__(self, message: str, *, last: Any = None) -> None:
+        self.last = last
+        super().__init__(message)
+
+
+class StreamError(MemoriesError):
+    """A streamed answer failed after it began: the server sent an error end, the connection
+    broke, or the stream stopped without its end marker.
+
+    `partial_text` is the answer text handed to the caller before the failure, so a UI can keep
+    what it showed. `reason` is `"error_end"` (the vendor's end event said so; `msg` is its
+    message and `code` its code), `"disconnected"` (the connection broke or timed out),
+    `"incomplete"` (the body ended without an end marker), `"malformed"` (an event that is not
+    JSON) or `"closed"` (the caller closed the stream before its end and then asked for it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        msg: str | None = None,
+        code: str | None = None,
+        partial_text: str = "",
+        session_id: str | None = None,
+        endpoint: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.msg = msg if msg is not None else message
+        self.code = code
+        self.partial_text = partial_text
+        self.session_id = session_id
+        self.endpoint = endpoint
+        super().__init__(message)
 
 
 class APIConnectionError(MemoriesError):

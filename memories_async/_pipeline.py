@@ -218,6 +218,35 @@ class Pipeline:
         mapped and retried like any other request before the response is handed out; once the
         caller holds the response, nothing is retried.
         """
+        response = await self.open_stream(
+            endpoint,
+            params=params,
+            json=json,
+            data=data,
+            body=body,
+            accept=accept,
+            timeout=timeout,
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def open_stream(
+        self,
+        endpoint: Endpoint,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        body: StreamingBody | None = None,
+        accept: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> httpx.Response:
+        """`stream()` without the context manager: the open, checked response is returned and
+        the caller must `aclose()` it. For objects that hold a stream across calls (`ChatStream`)
+        without keeping a suspended async generator alive.
+        """
         retries = 0
         while True:
             started = time.monotonic()
@@ -233,15 +262,11 @@ class Pipeline:
                     await response.aclose()
                     raise
                 self._log(endpoint, retries, status, started)
-                break
+                return response
             except MemoriesError as error:
                 self._log(endpoint, retries, status, started, error)
                 await self._backoff_or_raise(endpoint, error, retries)
                 retries += 1
-        try:
-            yield response
-        finally:
-            await response.aclose()
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -264,17 +289,17 @@ class Pipeline:
         # A caller-supplied client with cookies still goes the long way, to keep them.
         host = self.hosts[endpoint.host]
         headers = self._static_headers(endpoint.host)
-        headers["Accept"] = accept or "application/json"
+        headers["accept"] = accept or "application/json"
         query = {k: _query_value(v) for k, v in params.items() if v is not None} if params else None
         content: Any = None
         form = None
         if body is not None:
-            headers["Content-Type"] = body.content_type
+            headers["content-type"] = body.content_type
             if body.content_length is not None:
-                headers["Content-Length"] = str(body.content_length)
+                headers["content-length"] = str(body.content_length)
             content = body.chunks()
         elif json_body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["content-type"] = "application/json"
             content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
         elif data is not None:
             form = {k: _form_value(v) for k, v in data.items() if v is not None}
@@ -298,10 +323,15 @@ class Pipeline:
         )
 
     def _static_headers(self, host: str) -> dict[str, str]:
-        """The client's default headers with the host's auth: computed once, copied per request."""
+        """The client's default headers with the host's auth: computed once, copied per request.
+
+        Keys are lower-cased so that a header set per request replaces the client's default of
+        the same name (httpx's own `Accept: */*`, say) instead of being sent beside it.
+        """
         cached = self._headers.get(host)
         if cached is None:
-            cached = {**self.http.headers, **self.hosts[host].auth_headers}
+            merged = [*self.http.headers.items(), *self.hosts[host].auth_headers.items()]
+            cached = {name.lower(): value for name, value in merged}
             self._headers[host] = cached
         return dict(cached)
 

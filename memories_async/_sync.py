@@ -14,16 +14,35 @@ from typing import TYPE_CHECKING
 
 from ._sync_runtime import SyncClientBase, SyncResource
 from memories_async._client import DEFAULT_TIMEOUT
+from memories_async._sync_runtime import SyncChatStream
 
 if TYPE_CHECKING:
     import httpx
+    import os
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
     from memories_async._limits import RateLimiter, RateLimits
     from memories_async._retry import RetryPolicy
     from memories_async._sync_runtime import SyncIterator
+    from memories_async._uploads import FileInput, ProgressCallback
+    from memories_async.models.caption import CaptionTask, ImageCaption, Person
+    from memories_async.models.chat import ChatResponse
+    from memories_async.models.common import Platform, ScrapeTask
+    from memories_async.models.images import ImageSearchPage, SimilarImagePage, UploadedImage
     from memories_async.models.search import FilteringLevel, SearchClip, VideoSearchType
-    from memories_async.models.videos import Video, VideoPage
+    from memories_async.models.sessions import SessionDetail, SessionPage
+    from memories_async.models.tasks import TaskStatus
+    from memories_async.models.transcripts import SummaryType, TranscriptSearchPage, Transcription, TranscriptionUpdate, VideoSummary
+    from memories_async.models.videos import PublicVideo, UploadedVideo, Video, VideoPage
+    from memories_async.resources.caption import AsyncCaption
+    from memories_async.resources.chat import AsyncChat, AsyncChatSession, AsyncMarketer, AsyncPersonal, SessionId
+    from memories_async.resources.images import AsyncImages
+    from memories_async.resources.public import AsyncPublic
     from memories_async.resources.search import AsyncSearch
-    from memories_async.resources.videos import AsyncVideos
+    from memories_async.resources.sessions import AsyncSessions
+    from memories_async.resources.tasks import AsyncTasks
+    from memories_async.resources.videos import AsyncVideos, Quality
+    from pathlib import Path
     from typing import Literal
 
 __all__ = ["Memories"]
@@ -82,13 +101,53 @@ class Memories(SyncClientBase):
 
     @cached_property
     def search(self) -> Search:
-        """Search your library: `videos`."""
+        """Search: `videos`, `images`, `public`, `audio_transcripts`, `similar_images`."""
         return Search(self, lambda c: c.search)
 
     @cached_property
     def videos(self) -> Videos:
-        """Your video library: `list`, `iter`."""
+        """Your video library: uploads, scrapers, listing, waiting, download, deletion, text."""
         return Videos(self, lambda c: c.videos)
+
+    @cached_property
+    def images(self) -> Images:
+        """Your image library: `upload`."""
+        return Images(self, lambda c: c.images)
+
+    @cached_property
+    def public(self) -> Public:
+        """The public video library: `video`, `audio_transcription`."""
+        return Public(self, lambda c: c.public)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """Your chat sessions: `list`, `get`."""
+        return Sessions(self, lambda c: c.sessions)
+
+    @cached_property
+    def tasks(self) -> Tasks:
+        """Scraping tasks: `get`."""
+        return Tasks(self, lambda c: c.tasks)
+
+    @cached_property
+    def caption(self) -> Caption:
+        """Video and image captions on the caption host: `video`, `image`."""
+        return Caption(self, lambda c: c.caption)
+
+    @cached_property
+    def chat(self) -> Chat:
+        """Video chat about chosen videos: `send`, `stream`, `session`."""
+        return Chat(self, lambda c: c.chat)
+
+    @cached_property
+    def marketer(self) -> Marketer:
+        """The Video Marketer over the public library: `send`, `stream`, `session`."""
+        return Marketer(self, lambda c: c.marketer)
+
+    @cached_property
+    def personal(self) -> Personal:
+        """Personal chat over all of a user's media: `send`, `stream`, `session`."""
+        return Personal(self, lambda c: c.personal)
 
 
 class Search(SyncResource["AsyncSearch"]):
@@ -117,9 +176,188 @@ class Search(SyncResource["AsyncSearch"]):
             unique_id=unique_id,
         ))
 
+    def images(
+        self,
+        query: str,
+        *,
+        top_k: int | None = None,
+        filtering_level: FilteringLevel | None = None,
+        unique_id: str | None = None,
+    ) -> ImageSearchPage:
+        """Find the images of your library that match `query` (a `BY_IMAGE` search)."""
+        return self._run(lambda a: a.images(
+            query,
+            top_k=top_k,
+            filtering_level=filtering_level,
+            unique_id=unique_id,
+        ))
+
+    def public(
+        self,
+        query: str,
+        *,
+        platform: Platform = "TIKTOK",
+        search_type: VideoSearchType = "BY_VIDEO",
+        top_k: int | None = None,
+        filtering_level: FilteringLevel | None = None,
+    ) -> list[SearchClip]:
+        """Rank moments of the public library (videos indexed from `platform`) for `query`."""
+        return self._run(lambda a: a.public(
+            query,
+            platform=platform,
+            search_type=search_type,
+            top_k=top_k,
+            filtering_level=filtering_level,
+        ))
+
+    def audio_transcripts(
+        self,
+        query: str,
+        *,
+        page: int = 1,
+        page_size: int = 50,
+        public: bool = False,
+        unique_id: str | None = None,
+    ) -> TranscriptSearchPage:
+        """Text search over audio transcripts: yours, or the public library's (`public=True`).
+
+        `page_size` is at most 100.
+        """
+        return self._run(lambda a: a.audio_transcripts(
+            query,
+            page=page,
+            page_size=page_size,
+            public=public,
+            unique_id=unique_id,
+        ))
+
+    def similar_images(
+        self,
+        image: FileInput,
+        *,
+        similarity: float | None = None,
+        public: bool = False,
+        platform: Platform | None = None,
+        unique_id: str | None = None,
+    ) -> SimilarImagePage:
+        """Find images like `image` (a path, bytes or binary file object) in your library, or
+        with `public=True` in the public one of `platform` (TikTok by default).
+
+        `similarity` (0..1) drops matches scoring below it.
+        """
+        return self._run(lambda a: a.similar_images(
+            image,
+            similarity=similarity,
+            public=public,
+            platform=platform,
+            unique_id=unique_id,
+        ))
+
 
 class Videos(SyncResource["AsyncVideos"]):
     """`client.videos`: upload, list, wait for, download and delete videos."""
+
+    def upload(
+        self,
+        file: FileInput,
+        *,
+        unique_id: str | None = None,
+        callback: str | None = None,
+        datetime_taken: datetime | str | None = None,
+        camera_model: str | None = None,
+        latitude: float | str | None = None,
+        longitude: float | str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> UploadedVideo:
+        """Upload a video file of any size: a path, bytes, or a seekable binary file object
+        (sync or async, read from its current position).
+
+        The file is streamed from disk in worker threads, so memory stays flat and the event loop
+        keeps running; `on_progress(sent, total)` (sync or async) follows the request body's
+        bytes as they leave, and starts again from 0 if a failed attempt is retried.
+        `callback` is a URL the vendor POSTs the parse status to (see `memories_async.callbacks`);
+        `datetime_taken` takes a datetime (its wall-clock time) or `"YYYY-MM-DD HH:MM:SS"`.
+        """
+        return self._run(lambda a: a.upload(
+            file,
+            unique_id=unique_id,
+            callback=callback,
+            datetime_taken=datetime_taken,
+            camera_model=camera_model,
+            latitude=latitude,
+            longitude=longitude,
+            on_progress=on_progress,
+        ))
+
+    def upload_url(
+        self,
+        url: str,
+        *,
+        unique_id: str | None = None,
+        callback: str | None = None,
+        datetime_taken: datetime | str | None = None,
+        camera_model: str | None = None,
+        latitude: float | str | None = None,
+        longitude: float | str | None = None,
+    ) -> UploadedVideo:
+        """Have the vendor fetch a video from a direct, playable URL (no platform pages).
+
+        For TikTok, YouTube or Instagram post pages use `scrape`.
+        """
+        return self._run(lambda a: a.upload_url(
+            url,
+            unique_id=unique_id,
+            callback=callback,
+            datetime_taken=datetime_taken,
+            camera_model=camera_model,
+            latitude=latitude,
+            longitude=longitude,
+        ))
+
+    def scrape(
+        self,
+        urls: Iterable[str],
+        *,
+        public: bool = False,
+        quality: Quality | None = None,
+        callback_url: str | None = None,
+        unique_id: str | None = None,
+    ) -> ScrapeTask:
+        """Index videos from TikTok, YouTube or Instagram post URLs, all from one platform.
+
+        With `public=True` they go to the shared public library (permanent, searchable by
+        everyone) rather than yours. `quality` caps the resolution of YouTube videos. The
+        answer is a task: follow it with `client.tasks.get(task.task_id)` or your callback.
+        """
+        return self._run(lambda a: a.scrape(
+            urls,
+            public=public,
+            quality=quality,
+            callback_url=callback_url,
+            unique_id=unique_id,
+        ))
+
+    def scrape_creator(
+        self,
+        creator_url: str,
+        *,
+        public: bool = False,
+        max_videos: int | None = None,
+        callback_url: str | None = None,
+        unique_id: str | None = None,
+    ) -> ScrapeTask:
+        """Index the latest videos of a creator (a TikTok, YouTube or Instagram profile URL).
+
+        `max_videos` is sent as `scraper_cnt`. This contract (`scraper` / `scraper_public`)
+        comes from public clients and newer vendor pages, not from the vendor documents.
+        """
+        return self._run(lambda a: a.scrape_creator(
+            creator_url,
+            public=public,
+            max_videos=max_videos,
+            callback_url=callback_url,
+            unique_id=unique_id,
+        ))
 
     def list(
         self,
@@ -158,3 +396,429 @@ class Videos(SyncResource["AsyncVideos"]):
             status=status,
             unique_id=unique_id,
         ))
+
+    def delete(
+        self,
+        video_nos: Iterable[str],
+        *,
+        unique_id: str | None = None,
+    ) -> None:
+        """Delete videos and everything derived from them, for good.
+
+        Any number of video numbers is accepted (duplicates are sent once): they go in requests
+        of at most 100, in order. If one request fails, the batches before it have been deleted.
+        """
+        return self._run(lambda a: a.delete(video_nos, unique_id=unique_id))
+
+    def wait_until_parsed(
+        self,
+        video_no: str,
+        *,
+        timeout: float | None = 600.0,
+        poll_interval: float = 5.0,
+        unique_id: str | None = None,
+    ) -> Video:
+        """Poll a video until it is parsed (`PARSE`) and return it.
+
+        Raises `VideoProcessingError` when the vendor reports `FAIL`, `FAILED` or `PARSE_ERROR`,
+        and `WaitTimeoutError` after `timeout` seconds (`None`: wait for ever). A video not yet
+        listed is waited for too, since a fresh upload may take a moment to appear.
+        """
+        return self._run(lambda a: a.wait_until_parsed(
+            video_no,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            unique_id=unique_id,
+        ))
+
+    def download(
+        self,
+        video_no: str,
+        dest: str | os.PathLike[str],
+        *,
+        unique_id: str | None = None,
+    ) -> Path:
+        """Download a video's original file to `dest` and return the path written.
+
+        `dest` is a file path, or a directory (the file is then named `<video_no>.mp4`). The
+        body is streamed to a temporary file beside it and renamed into place only when complete:
+        an error or cancellation leaves nothing at `dest`.
+        """
+        return self._run(lambda a: a.download(video_no, dest, unique_id=unique_id))
+
+    def transcription(
+        self,
+        video_no: str,
+        *,
+        unique_id: str | None = None,
+    ) -> Transcription:
+        """What a parsed video shows and says, segment by segment with start and end times."""
+        return self._run(lambda a: a.transcription(video_no, unique_id=unique_id))
+
+    def summary(
+        self,
+        video_no: str,
+        type: SummaryType = "CHAPTER",
+        *,
+        unique_id: str | None = None,
+    ) -> VideoSummary:
+        """A parsed video's summary: by time (`CHAPTER`) or by subject (`TOPIC`)."""
+        return self._run(lambda a: a.summary(video_no, type, unique_id=unique_id))
+
+    def update_transcription(
+        self,
+        video_no: str,
+        prompt: str,
+        *,
+        callback: str | None = None,
+        unique_id: str | None = None,
+    ) -> TranscriptionUpdate:
+        """Redo a video's transcription, guided by `prompt`; `callback` hears when it is done.
+
+        This contract (`update_video_transcription`) comes from public clients and newer vendor
+        pages, not from the vendor documents.
+        """
+        return self._run(lambda a: a.update_transcription(
+            video_no,
+            prompt,
+            callback=callback,
+            unique_id=unique_id,
+        ))
+
+
+class Images(SyncResource["AsyncImages"]):
+    """`client.images`: add photos to your library (find them with `client.search.images`)."""
+
+    def upload(
+        self,
+        files: FileInput | Sequence[FileInput],
+        *,
+        unique_id: str | None = None,
+        datetime_taken: datetime | str | None = None,
+        camera_model: str | None = None,
+        latitude: float | str | None = None,
+        longitude: float | str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> list[UploadedImage]:
+        """Upload one image or several in one request (JPEG, PNG or WebP), streamed from disk.
+
+        Each file is a path, bytes or a binary file object; the metadata applies to all of them.
+        `on_progress(sent, total)` follows the request body's bytes as they leave.
+        """
+        return self._run(lambda a: a.upload(
+            files,
+            unique_id=unique_id,
+            datetime_taken=datetime_taken,
+            camera_model=camera_model,
+            latitude=latitude,
+            longitude=longitude,
+            on_progress=on_progress,
+        ))
+
+
+class Public(SyncResource["AsyncPublic"]):
+    """`client.public`: videos of the shared public library (numbers like `PI-...`)."""
+
+    def video(
+        self,
+        video_no: str,
+    ) -> PublicVideo:
+        """A public video's details: title, platform URL, creator, counts and hashtags."""
+        return self._run(lambda a: a.video(video_no))
+
+    def audio_transcription(
+        self,
+        video_no: str,
+    ) -> Transcription:
+        """What is said in a public video, segment by segment."""
+        return self._run(lambda a: a.audio_transcription(video_no))
+
+
+class Sessions(SyncResource["AsyncSessions"]):
+    """`client.sessions`: your chat sessions.
+
+    The contracts of `list_sessions` and `get_session_detail` come from public clients and
+    newer vendor pages, not from the vendor documents.
+    """
+
+    def list(
+        self,
+        *,
+        page: int = 1,
+        unique_id: str | None = None,
+    ) -> SessionPage:
+        """One page of your chat sessions, newest first, with their ids and titles.
+
+        Contract inferred from outside the vendor documents (`GET list_sessions`).
+        """
+        return self._run(lambda a: a.list(page=page, unique_id=unique_id))
+
+    def get(
+        self,
+        session_id: str | int,
+        *,
+        unique_id: str | None = None,
+    ) -> SessionDetail:
+        """A session's title and messages (with the assistant's thinkings and references).
+
+        Contract inferred from outside the vendor documents (`GET get_session_detail`).
+        """
+        return self._run(lambda a: a.get(session_id, unique_id=unique_id))
+
+
+class Tasks(SyncResource["AsyncTasks"]):
+    """`client.tasks`: follow scraping tasks."""
+
+    def get(
+        self,
+        task_id: str,
+        *,
+        unique_id: str | None = None,
+    ) -> TaskStatus:
+        """The videos a scraping task has produced so far (none while it is still downloading).
+
+        This contract (`get_video_ids_by_task_id`) comes from public clients and newer vendor
+        pages, not from the vendor documents; both answer shapes seen there are accepted.
+        """
+        return self._run(lambda a: a.get(task_id, unique_id=unique_id))
+
+
+class Caption(SyncResource["AsyncCaption"]):
+    """`client.caption`: describe videos and images, optionally spotting given persons.
+
+    These endpoints live on the caption host and take its special key (`caption_api_key`).
+    """
+
+    def video(
+        self,
+        *,
+        video_url: str | None = None,
+        file: FileInput | None = None,
+        user_prompt: str,
+        system_prompt: str,
+        callback: str,
+        persons: Sequence[Person] | None = None,
+        thinking: bool | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> CaptionTask:
+        """Start a caption of a video given by `video_url` or as a `file` (at most 20 MB).
+
+        The caption arrives later on `callback` (parse it with `memories_async.callbacks`).
+        `persons` (at most 5) are looked for in the video, each by a reference image URL or file;
+        reference files need the video as a file too.
+        """
+        return self._run(lambda a: a.video(
+            video_url=video_url,
+            file=file,
+            user_prompt=user_prompt,
+            system_prompt=system_prompt,
+            callback=callback,
+            persons=persons,
+            thinking=thinking,
+            on_progress=on_progress,
+        ))
+
+    def image(
+        self,
+        *,
+        image_url: str | Sequence[str] | None = None,
+        file: FileInput | Sequence[FileInput] | None = None,
+        user_prompt: str,
+        system_prompt: str | None = None,
+        thinking: bool | None = None,
+        persons: Sequence[Person] | None = None,
+    ) -> ImageCaption:
+        """Caption one or more images, given by URL(s) or as file(s); the text comes back at once.
+
+        `persons` (at most 5, by reference image URL only) are looked for in the images. The
+        image endpoints come from newer vendor pages, not from the vendor documents.
+        """
+        return self._run(lambda a: a.image(
+            image_url=image_url,
+            file=file,
+            user_prompt=user_prompt,
+            system_prompt=system_prompt,
+            thinking=thinking,
+            persons=persons,
+        ))
+
+
+class ChatSession(SyncResource["AsyncChatSession"]):
+    """One conversation: each `send` or `stream` continues it, carrying the session id the
+    server returned for the previous turn (none before the first).
+    """
+
+    @property
+    def session_id(
+        self,
+    ) -> str | None:
+        """The conversation's id on the server; None until the first answer named it."""
+        return self._target(self._client.async_client).session_id
+
+    def send(
+        self,
+        prompt: str,
+    ) -> ChatResponse:
+        """Ask the next question and wait for the whole answer."""
+        return self._run(lambda a: a.send(prompt))
+
+    def stream(
+        self,
+        prompt: str,
+    ) -> SyncChatStream:
+        """Ask the next question and stream the answer; the session id is taken from it."""
+        loop, client = self._client._ensure_loop()
+        a = self._target(client)
+        return SyncChatStream(loop, a.stream(prompt))
+
+
+class Chat(SyncResource["AsyncChat"]):
+    """`client.chat`: ask about chosen videos of your library (they must be parsed)."""
+
+    def send(
+        self,
+        video_nos: Iterable[str],
+        prompt: str,
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> ChatResponse:
+        """Ask `prompt` about the videos `video_nos` and return the whole answer.
+
+        Pass the `session_id` of an earlier answer to continue that conversation.
+        """
+        return self._run(lambda a: a.send(
+            video_nos,
+            prompt,
+            session_id=session_id,
+            unique_id=unique_id,
+        ))
+
+    def stream(
+        self,
+        video_nos: Iterable[str],
+        prompt: str,
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> SyncChatStream:
+        """Ask `prompt` about the videos `video_nos` and stream the answer as typed events.
+
+        Arguments are checked now; the request goes out on `async with` or the first iteration.
+        """
+        loop, client = self._client._ensure_loop()
+        a = self._target(client)
+        return SyncChatStream(loop, a.stream(
+            video_nos,
+            prompt,
+            session_id=session_id,
+            unique_id=unique_id,
+        ))
+
+    def session(
+        self,
+        video_nos: Iterable[str],
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> ChatSession:
+        """A conversation about `video_nos` (new, or the existing `session_id`)."""
+        a = self._target(self._client._ensure_loop()[1])
+        result = a.session(video_nos, session_id=session_id, unique_id=unique_id)
+        return ChatSession(self._client, lambda _c: result)
+
+
+class Marketer(SyncResource["AsyncMarketer"]):
+    """`client.marketer`: the Video Marketer, which answers from the public video library."""
+
+    def send(
+        self,
+        prompt: str,
+        *,
+        platform: Platform = "TIKTOK",
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> ChatResponse:
+        """Ask `prompt` about the public videos of `platform` and return the whole answer.
+
+        `@creator` or `#hashtag` in the prompt narrows the videos considered.
+        """
+        return self._run(lambda a: a.send(
+            prompt,
+            platform=platform,
+            session_id=session_id,
+            unique_id=unique_id,
+        ))
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        platform: Platform = "TIKTOK",
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> SyncChatStream:
+        """Ask `prompt` about the public videos of `platform` and stream the answer.
+
+        Arguments are checked now; the request goes out on `async with` or the first iteration.
+        """
+        loop, client = self._client._ensure_loop()
+        a = self._target(client)
+        return SyncChatStream(loop, a.stream(
+            prompt,
+            platform=platform,
+            session_id=session_id,
+            unique_id=unique_id,
+        ))
+
+    def session(
+        self,
+        *,
+        platform: Platform = "TIKTOK",
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> ChatSession:
+        """A conversation with the Video Marketer about `platform` (new, or `session_id`)."""
+        a = self._target(self._client._ensure_loop()[1])
+        result = a.session(platform=platform, session_id=session_id, unique_id=unique_id)
+        return ChatSession(self._client, lambda _c: result)
+
+
+class Personal(SyncResource["AsyncPersonal"]):
+    """`client.personal`: chat over everything of a user (`unique_id`), personal and public."""
+
+    def send(
+        self,
+        prompt: str,
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> ChatResponse:
+        """Ask `prompt` about the user's media and return the whole answer."""
+        return self._run(lambda a: a.send(prompt, session_id=session_id, unique_id=unique_id))
+
+    def stream(
+        self,
+        prompt: str,
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> SyncChatStream:
+        """Ask `prompt` about the user's media and stream the answer (text pieces only).
+
+        Arguments are checked now; the request goes out on `async with` or the first iteration.
+        """
+        loop, client = self._client._ensure_loop()
+        a = self._target(client)
+        return SyncChatStream(loop, a.stream(prompt, session_id=session_id, unique_id=unique_id))
+
+    def session(
+        self,
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
+    ) -> ChatSession:
+        """A personal conversation (new, or the existing `session_id`)."""
+        a = self._target(self._client._ensure_loop()[1])
+        result = a.session(session_id=session_id, unique_id=unique_id)
+        return ChatSession(self._client, lambda _c: result)

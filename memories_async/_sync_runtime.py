@@ -8,13 +8,14 @@ here, which knows about threads, forks and shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 from anyio.from_thread import BlockingPortal
@@ -22,12 +23,25 @@ from anyio.from_thread import BlockingPortal
 from ._client import AsyncMemories
 from ._errors import MemoriesError
 
-__all__ = ["LoopThread", "SyncClientBase", "SyncIterator", "SyncResource"]
+if TYPE_CHECKING:
+    from ._stream import ChatStream
+    from .models.chat import ChatEvent, ChatRef, ChatResponse, Thinking
+
+__all__ = [
+    "LoopThread",
+    "SyncChatStream",
+    "SyncClientBase",
+    "SyncIterator",
+    "SyncResource",
+    "SyncTextStream",
+]
 
 T = TypeVar("T")
 A = TypeVar("A")
 
 _SHUTDOWN_TIMEOUT = 5.0
+# Clean-up tasks started by `LoopThread.submit`, held so they are not garbage-collected mid-run.
+_BACKGROUND: set[asyncio.Task[Any]] = set()
 
 
 class LoopThread:
@@ -102,6 +116,22 @@ class LoopThread:
             done.acquire(timeout=_SHUTDOWN_TIMEOUT)
             raise
         return tasks[0].result()
+
+    def submit(self, func: Callable[[], Awaitable[object]]) -> None:
+        """Start `func()` on the loop without waiting for it: for clean-ups run from `__del__`,
+        which may fire on any thread, the loop's own included. Does nothing once the loop is gone.
+        """
+        loop = self._loop
+        if loop is None or not self.alive or loop.is_closed():
+            return
+
+        def start() -> None:
+            task = loop.create_task(_await(func))
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+
+        with contextlib.suppress(RuntimeError):  # the loop closed in between
+            loop.call_soon_threadsafe(start)
 
     def stop(self, before: Callable[[], Awaitable[None]] | None = None) -> None:
         """Run `before` on the loop (typically closing the pool), then end the loop and thread."""
@@ -295,3 +325,115 @@ class SyncIterator(Iterator[T]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class SyncChatStream(Iterator["ChatEvent"]):
+    """The blocking twin of `ChatStream`: a plain iterator of typed events and a context manager.
+
+    ```python
+    with client.chat.stream(video_nos, "Find the highlights") as stream:
+        for event in stream:
+            ...
+        answer = stream.final()
+    ```
+
+    Leaving the `with` block, `close()`, or dropping the object (a `for` loop left early without
+    `with`) closes the HTTP response on the loop thread, so no connection stays checked out.
+    """
+
+    def __init__(self, loop: LoopThread, stream: ChatStream) -> None:
+        self._loop = loop
+        self._stream = stream
+        self._closed = False
+
+    @property
+    def session_id(self) -> str | None:
+        """The session this answer belongs to, once an event has named it."""
+        return self._stream.session_id
+
+    @property
+    def text(self) -> str:
+        """The answer's text handed out so far."""
+        return self._stream.text
+
+    @property
+    def refs(self) -> list[ChatRef]:
+        """The references handed out so far."""
+        return self._stream.refs
+
+    @property
+    def thinkings(self) -> list[Thinking]:
+        """The reasoning steps handed out so far."""
+        return self._stream.thinkings
+
+    @property
+    def done(self) -> bool:
+        """Whether the end marker has been handed out: the answer is complete."""
+        return self._stream.done
+
+    @property
+    def text_stream(self) -> SyncTextStream:
+        """Only the text pieces of the answer, as an iterator of `str`."""
+        return SyncTextStream(self)
+
+    def final(self) -> ChatResponse:
+        """Read the rest of the stream and return the whole answer (as `send()` would)."""
+        return self._loop.call(self._stream.final)
+
+    def close(self) -> None:
+        """Close the connection now; events not yet read are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        self._loop.call(self._stream.aclose)
+
+    def __iter__(self) -> SyncChatStream:
+        return self
+
+    def __next__(self) -> ChatEvent:
+        try:
+            return self._loop.call(self._stream.__anext__)
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def __enter__(self) -> SyncChatStream:
+        self._loop.call(self._stream.__aenter__)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self._closed = True
+            self._loop.submit(self._stream.aclose)
+
+    def __repr__(self) -> str:
+        return f"<Sync{repr(self._stream).removeprefix('<')}"
+
+
+class SyncTextStream(Iterator[str]):
+    """The text pieces of a `SyncChatStream`, skipping every other event."""
+
+    def __init__(self, stream: SyncChatStream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> SyncTextStream:
+        return self
+
+    def __next__(self) -> str:
+        from .models.chat import ContentEvent
+
+        while True:
+            event = next(self._stream)
+            if isinstance(event, ContentEvent):
+                return event.text
+
+    def close(self) -> None:
+        """Close the underlying stream."""
+        self._stream.close()

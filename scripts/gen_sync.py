@@ -258,6 +258,11 @@ def docstring(func: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, inden
     doc = ast.get_docstring(func, clean=True)
     if not doc:
         raise SystemExit(f"gen_sync: {func.name} has no docstring; every public method needs one")
+    return format_docstring(doc, indent)
+
+
+def format_docstring(doc: str, indent: str) -> str:
+    """A cleaned docstring as source text at `indent`, continuation lines indented alike."""
     doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = doc.splitlines()
     if len(lines) == 1:
@@ -312,6 +317,10 @@ class Generator:
         args = [p.call for p in params]
         returns = unparse(func.returns) if func.returns is not None else "None"
         doc = docstring(func, "        ")
+        if any(isinstance(d, ast.Name) and d.id == "property" for d in func.decorator_list):
+            # A read-only property (a session's id, say): read through to the async object.
+            body = f"        return self._target(self._client.async_client).{func.name}\n"
+            return "    @property\n" + signature_block(func.name, pieces, returns) + doc + body
         if isinstance(func, ast.AsyncFunctionDef) and is_async_generator(func):
             returns = returns.replace("AsyncIterator[", "SyncIterator[", 1)
             returns = returns.replace("AsyncGenerator[", "SyncIterator[", 1)
@@ -364,7 +373,10 @@ def client_resources(client_cls: type, instance: Any) -> list[tuple[str, type, s
     for attr, value in client_cls.__dict__.items():
         if isinstance(value, functools.cached_property) and not attr.startswith("_"):
             resource = getattr(instance, attr)
-            found.append((attr, type(resource), inspect.getdoc(value) or ""))
+            doc = inspect.getdoc(value)
+            if not doc:
+                raise SystemExit(f"gen_sync: AsyncMemories.{attr} has no docstring")
+            found.append((attr, type(resource), doc))
     return found
 
 
@@ -402,8 +414,8 @@ def render() -> str:
     for attr, twin, doc in resources:
         client_src.append(
             f"\n    @cached_property\n    def {attr}(self) -> {twin}:\n"
-            f'        """{doc}"""\n'
-            f"        return {twin}(self, lambda c: c.{attr})\n"
+            + format_docstring(doc, "        ")
+            + f"        return {twin}(self, lambda c: c.{attr})\n"
         )
     body = "\n\n".join(gen.classes[name] for name in gen.order)
     code = "".join(client_src) + "\n\n" + body

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from ._base import MemoriesModel, MillisDatetime, NullableStr, alias
+from .common import EpochDatetime
 
-__all__ = ["Video", "VideoPage", "VideoStatus"]
+__all__ = ["ParseState", "PublicVideo", "UploadedVideo", "Video", "VideoPage", "VideoStatus"]
 
 
 class VideoStatus:
@@ -20,7 +21,23 @@ class VideoStatus:
     FAILURES = frozenset({FAIL, FAILED, PARSE_ERROR})
 
 
-class Video(MemoriesModel):
+class ParseState:
+    """`is_parsed` / `is_failed` for every model that carries a video's `status`."""
+
+    status: str | None
+
+    @property
+    def is_parsed(self) -> bool:
+        """Whether the video is indexed and ready for search and chat."""
+        return self.status == VideoStatus.PARSE
+
+    @property
+    def is_failed(self) -> bool:
+        """Whether processing failed for good."""
+        return self.status in VideoStatus.FAILURES
+
+
+class Video(ParseState, MemoriesModel):
     """A video of the library as `list_videos` describes it."""
 
     video_no: str = Field(validation_alias=alias("video_no", "videoNo"))
@@ -32,16 +49,6 @@ class Video(MemoriesModel):
     create_time: MillisDatetime | None = Field(
         None, validation_alias=alias("create_time", "createTime")
     )
-
-    @property
-    def is_parsed(self) -> bool:
-        """Whether the video is indexed and ready for search and chat."""
-        return self.status == VideoStatus.PARSE
-
-    @property
-    def is_failed(self) -> bool:
-        """Whether processing failed for good."""
-        return self.status in VideoStatus.FAILURES
 
 
 class VideoPage(MemoriesModel):
@@ -56,3 +63,46 @@ class VideoPage(MemoriesModel):
     def has_more(self) -> bool:
         """Whether pages after this one hold more videos."""
         return self.current_page * self.page_size < self.total_count and bool(self.videos)
+
+
+class UploadedVideo(MemoriesModel):
+    """What `upload` and `upload_url` answer: the new video's number and first status."""
+
+    video_no: str = Field(validation_alias=alias("videoNo", "video_no"))
+    video_name: str | None = Field(None, validation_alias=alias("videoName", "video_name"))
+    status: str | None = Field(
+        None, validation_alias=alias("videoStatus", "status", "video_status")
+    )
+    upload_time: MillisDatetime | None = Field(
+        None, validation_alias=alias("uploadTime", "upload_time")
+    )
+
+
+class PublicVideo(MemoriesModel):
+    """A video of the public library (TikTok, YouTube, Instagram) with its platform metadata."""
+
+    video_no: str = Field(validation_alias=alias("video_no", "videoNo"))
+    video_name: str | None = Field(None, validation_alias=alias("video_name", "videoName"))
+    duration: float | None = None
+    status: str | None = None
+    create_time: MillisDatetime | None = Field(
+        None, validation_alias=alias("create_time", "createTime")
+    )
+    video_url: NullableStr = Field(None, validation_alias=alias("video_url", "videoUrl"))
+    like_count: int | None = None
+    share_count: int | None = None
+    comment_count: int | None = None
+    view_count: int | None = None
+    collect_count: int | None = None
+    blogger_id: NullableStr = None
+    text_language: NullableStr = None
+    music_name: NullableStr = None
+    hash_tag: NullableStr = None
+    publish_time: EpochDatetime | None = None
+
+    @property
+    def hashtags(self) -> list[str]:
+        """`hash_tag` split into tags: `"#nba#minnesota"` gives `["nba", "minnesota"]`."""
+        if not self.hash_tag:
+            return []
+        return [t.strip() for t in self.hash_tag.replace(" ", "#").split("#") if t.strip()]

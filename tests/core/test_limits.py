@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from memories_async import AsyncMemories, InvalidArgumentError, NoRateLimiter, Rate
-from memories_async._limits import AccountRateLimiter, account_fingerprint
+from memories_async._limits import AccountRateLimiter, _Ledger, account_fingerprint
 from tests._support import load_fixture
 
 SEARCH_OK = load_fixture("core/search_by_video.json")
@@ -167,3 +167,45 @@ def test_the_registry_never_holds_a_raw_key() -> None:
     fingerprint = account_fingerprint(key)
     assert key not in fingerprint
     assert len(fingerprint) == 32
+
+
+def test_a_busy_bucket_spaces_departures_to_widen_each_window_by_the_guard() -> None:
+    spacing = _Ledger.spacing(Rate(10, 1.0))
+    assert spacing == pytest.approx((1.0 + _Ledger.WINDOW_GUARD) / 10)
+    # Any `limit + 1` consecutive departures span a period plus the guard, never less.
+    assert 10 * spacing == pytest.approx(1.0 + _Ledger.WINDOW_GUARD)
+
+
+def test_the_first_departure_of_a_burst_holds_the_next_one_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    ledger = _Ledger()
+    spacing = 0.1
+    assert ledger.try_depart(spacing) == 0.0  # first use: a cold start
+    assert ledger.try_depart(spacing) == pytest.approx(spacing + _Ledger.COLD_START)
+    clock[0] += spacing + _Ledger.COLD_START
+    assert ledger.try_depart(spacing) == 0.0  # mid-burst: no allowance
+    assert ledger.try_depart(spacing) == pytest.approx(spacing)
+    clock[0] += spacing + _Ledger.IDLE  # free for IDLE past its slot: a new burst
+    assert ledger.try_depart(spacing) == 0.0
+    assert ledger.try_depart(spacing) == pytest.approx(spacing + _Ledger.COLD_START)
+
+
+async def test_a_late_first_arrival_does_not_overfill_the_window_it_opens() -> None:
+    # The first request of a burst opens the connection and reaches the server late (here by
+    # 50 ms); without the cold-start allowance the 11th request would land in its window.
+    times: list[float] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if not times:
+            await asyncio.sleep(0.05)
+        times.append(time.monotonic())
+        return httpx.Response(200, json=SEARCH_OK)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    client = AsyncMemories(fresh_key(), http_client=http, rate_limits={"search": Rate(10, 0.5)})
+    await search_many(client, 21)
+    assert len(times) == 21
+    assert most_in_any_window(times, 0.5) <= 10

@@ -190,6 +190,10 @@ async def test_a_callers_client_keeps_its_headers_and_cookies() -> None:
     assert seen[0].extensions["timeout"]["read"] == 60.0  # the SDK's timeout, not the client's
     assert seen[1].headers["cookie"] == "session=abc"
     assert seen[1].headers["authorization"] == "sk-test-headers-0001"
+    for request in seen:
+        # httpx's own default `Accept: */*` is replaced, not sent beside ours.
+        assert request.headers.get_list("accept") == ["application/json"]
+        assert len(request.headers.get_list("authorization")) == 1
 
 
 @respx.mock
