@@ -9,7 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -87,18 +87,19 @@ def child_env() -> dict[str, str]:
 
 
 @contextmanager
-def emulator_process(*options: str) -> Iterator[str]:
+def emulator_process(*options: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """The emulator on a free loopback port in a process of its own, so that it shares neither
     our GIL nor our garbage collector (as a real server would not); yields its base URL.
 
-    `options` are command-line flags of `python -m memories_async.emulator`.
+    `options` are command-line flags of `python -m memories_async.emulator`; `env` adds to the
+    child's environment (TMPDIR, say, for where it keeps large uploads).
     """
     command = [sys.executable, "-m", "memories_async.emulator", "--port", "0"]
     command += ["--log-level", "warning", *options]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -22,12 +22,10 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from typing import Any
 import httpx
 
 from benchmarks._common import ROOT, Row, child_env
+from benchmarks._memory import PeakRss
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -49,66 +48,6 @@ VARIANTS = ("ours-upload", "httpx-upload", "ours-download", "httpx-download")
 
 
 # -- in the child process ---------------------------------------------------------------------
-
-
-def _rss() -> int:
-    """Resident set size in bytes, from /proc (Linux), or the high-water mark elsewhere."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return _max_rss()
-
-
-def _max_rss() -> int:
-    """The process's high-water mark of resident memory, in bytes.
-
-    On Linux this is VmHWM of the process's own memory, reset by `_reset_peak`. Not
-    `ru_maxrss`: Linux carries that across fork and exec, so a child of a parent that once held
-    100 MiB reports 100 MiB before it has done anything.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-def _reset_peak() -> bool:
-    """Reset VmHWM to the current RSS where Linux allows it, so the peak is the transfer's own;
-    False where it could not be reset (then only the sampler's peak counts)."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")
-    except OSError:
-        return False
-    return True
-
-
-class Sampler:
-    """A thread that keeps the highest RSS it has seen."""
-
-    def __init__(self) -> None:
-        self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(SAMPLE_EVERY):
-            self.peak = max(self.peak, _rss())
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
 
 
 async def _heartbeat(lags: list[tuple[float, float]]) -> None:
@@ -147,20 +86,16 @@ async def _measure(
     the transfer itself does; how long that first call blocked the loop is kept as `cold_lag`.
     """
     _, _, cold = await _timed(lambda: transfer(warm))
-    reset = _reset_peak()
-    rss_before, max_rss_before = _rss(), _max_rss()
-    with Sampler() as sampler:
+    with PeakRss(sample_every=SAMPLE_EVERY) as memory:
         result, seconds, lags = await _timed(lambda: transfer(what))
-    peak = max(sampler.peak, _max_rss()) if reset else sampler.peak
     by_lag = sorted(lag for _, lag in lags)
     worst_at, worst = max(lags, key=lambda beat: beat[1], default=(0.0, 0.0))
     return {
         "result": result,
         "seconds": seconds,
-        "rss_before": rss_before,
-        "max_rss_before": max_rss_before,
-        "peak": peak,
-        "growth": peak - rss_before,
+        "rss_before": memory.before,
+        "peak": memory.peak,
+        "growth": memory.growth,
         "lag_max": worst,
         "lag_max_at": worst_at,
         "lag_p99": by_lag[int(len(by_lag) * 0.99)] if by_lag else 0.0,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import socket
 import sys
 from collections.abc import Sequence
 
@@ -12,7 +11,7 @@ import uvicorn
 
 from ._app import Emulator
 from ._config import EmulatorConfig
-from ._server import SocketApp
+from ._server import SocketApp, listening_socket
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,13 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate_limit_status=args.rate_limit_status,
         seed=not args.no_seed,
     )
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see _server
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((args.host, args.port))
-    # Listening before the URL is printed: a client that connects at once waits in the
-    # kernel's queue until the server accepts, instead of being refused.
-    sock.listen(2048)
+    sock = listening_socket(args.host, args.port)  # listening before the URL is printed
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
     with Emulator(config) as emu:

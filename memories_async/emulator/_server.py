@@ -70,6 +70,26 @@ class _Server(uvicorn.Server):
                 loop.call_soon_threadsafe(wake.set)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host:port` (0 picks a free port) and already listening, so a
+    client that connects before the server accepts waits in the kernel's queue instead of being
+    refused.
+
+    It is made with IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on accepted sockets
+    whose proto says TCP, and without it each keep-alive request waits ~40 ms for a delayed ACK.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class ServerThread:
     """One uvicorn server in one daemon thread with its own event loop."""
 
@@ -77,16 +97,7 @@ class ServerThread:
         self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, log_level: str | None = None
     ) -> None:
         self.host = host
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto
-        # says TCP, and without it every keep-alive request waits ~40 ms for a delayed ACK.
-        self._socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._socket.bind((host, port))
-        except OSError:
-            self._socket.close()
-            raise
+        self._socket = listening_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
             SocketApp(app),

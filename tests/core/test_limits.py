@@ -70,7 +70,10 @@ async def test_fifty_concurrent_calls_never_exceed_ten_per_sliding_second() -> N
     times = recorder.times
     assert len(times) == 50
     assert most_in_any_window(times, 1.0) <= 10
-    achieved = (len(times) - 1) / (max(times) - min(times))
+    # The rate is measured from the second departure: the first gap of a burst is longer by
+    # design (the cold-start allowance in _limits.py), a one-time 100 ms rather than a rate.
+    ordered = sorted(times)
+    achieved = (len(ordered) - 2) / (ordered[-1] - ordered[1])
     assert achieved >= 0.95 * 10, f"only {achieved:.2f} requests/s of 10 allowed"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from memories_async.emulator import Emulator, ServerThread, serve, serve_async
+from memories_async.emulator._server import listening_socket
 from memories_async.emulator._storage import TEMP_PREFIX
 
 from ._support import API
@@ -186,12 +188,27 @@ def test_command_line_help() -> None:
         assert flag in out
 
 
-async def test_keep_alive_requests_are_not_delayed_by_nagle() -> None:
-    # Regression: a socket without IPPROTO_TCP made asyncio skip TCP_NODELAY, and each
-    # keep-alive request then waited ~40 ms for a delayed ACK.
-    async with serve_async() as url, httpx.AsyncClient(base_url=url) as http:
-        await http.get("/_emulator/health")
-        start = time.monotonic()
-        for _ in range(20):
-            await http.get("/_emulator/health")
-        assert time.monotonic() - start < 0.4
+async def test_accepted_connections_have_nagle_turned_off() -> None:
+    # Regression: a listening socket without IPPROTO_TCP made asyncio skip TCP_NODELAY on the
+    # sockets it accepted, and each keep-alive request then waited ~40 ms for a delayed ACK.
+    sock = listening_socket("127.0.0.1", 0)
+    nodelay: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        option = writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        nodelay.set_result(option)
+        writer.close()
+
+    async with await asyncio.start_server(accepted, sock=sock):
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        assert await nodelay
+        writer.close()
+
+
+def test_the_server_thread_listens_on_such_a_socket() -> None:
+    with Emulator(rate_limits=False) as emu:
+        server = ServerThread(emu.app)
+        try:
+            assert server._socket.proto == socket.IPPROTO_TCP
+        finally:
+            server._socket.close()
