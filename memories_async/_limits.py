@@ -3,8 +3,8 @@
 Limits belong to the vendor account, not to one client object, so buckets live in a process-wide
 registry keyed by a fingerprint of the API key. One bucket is a lock-protected ledger of the last
 departure, shared by every thread and event loop; in front of it each event loop queues its own
-callers on an `aiolimiter.AsyncLimiter`, so that only the head of each loop's queue ever contends
-for the ledger and a cancelled waiter costs nothing. Departures are spaced `(period + guard) /
+callers on an `aiolimiter.AsyncLimiter` (a fair `anyio.Lock` per run under trio), so that only the
+head of each loop's queue ever contends for the ledger and a cancelled waiter costs nothing. Departures are spaced `(period + guard) /
 limit` apart, so no sliding window of `period` ever sees more than `limit` requests leave, with room
 for them to *arrive* a little unevenly; the first request of a burst gets more room (`_Ledger`).
 """
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import anyio
+from anyio.lowlevel import RunVar
 
 from ._errors import InvalidArgumentError
 
@@ -152,9 +153,16 @@ class _Ledger:
                 return 0.0
             return earliest - now
 
-    def gate(self, interval: float) -> AsyncLimiter:
-        """The calling loop's own queue: one waiter at a time reaches the ledger."""
-        loop = asyncio.get_running_loop()
+    def gate(self, interval: float) -> AsyncLimiter | anyio.Lock:
+        """The calling loop's own queue: one waiter at a time reaches the ledger.
+
+        On asyncio it is an `aiolimiter.AsyncLimiter` per loop; under trio, where there is no
+        asyncio loop to key it by, a fair `anyio.Lock` kept for the length of the run.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self._run_gate()
         with self._lock:
             gate = self._gates.get(loop)
             if gate is None or gate.time_period != interval:
@@ -166,7 +174,19 @@ class _Ledger:
                 self._gates[loop] = gate
             return gate
 
+    def _run_gate(self) -> anyio.Lock:
+        try:
+            gates = _RUN_GATES.get()
+        except LookupError:
+            gates = {}
+            _RUN_GATES.set(gates)
+        gate = gates.get(self)
+        if gate is None:
+            gate = gates[self] = anyio.Lock()
+        return gate
 
+
+_RUN_GATES: RunVar[dict[_Ledger, anyio.Lock]] = RunVar("memories_async_rate_gates")
 _registry_lock = threading.Lock()
 _registry: dict[tuple[str, str], _Ledger] = {}
 
