@@ -102,7 +102,11 @@ def _settle(measure: object, baseline: int, timeout: float = 5.0) -> int:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
-def test_fifty_starts_and_stops_leak_nothing() -> None:
+def test_fifty_starts_and_stops_leak_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A temp root of our own: other processes' emulators come and go in the shared one.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     tls = ssl.create_default_context()  # built once: each client would otherwise build its own
 
     def cycle() -> None:
