@@ -3,10 +3,11 @@
 Limits belong to the vendor account, not to one client object, so buckets live in a process-wide
 registry keyed by a fingerprint of the API key. One bucket is a lock-protected ledger of the last
 departure, shared by every thread and event loop; in front of it each event loop queues its own
-callers on an `aiolimiter.AsyncLimiter` (a fair `anyio.Lock` per run under trio), so that only the
-head of each loop's queue ever contends for the ledger and a cancelled waiter costs nothing. Departures are spaced `(period + guard) /
-limit` apart, so no sliding window of `period` ever sees more than `limit` requests leave, with room
-for them to *arrive* a little unevenly; the first request of a burst gets more room (`_Ledger`).
+callers on an `aiolimiter.AsyncLimiter` (a fair `anyio.Lock` per run under trio), so that only
+the head of each loop's queue ever contends for the ledger and a cancelled waiter costs nothing.
+Departures are spaced `(period + guard) / limit` apart, so no sliding window of `period` ever
+sees more than `limit` requests leave, with room for them to *arrive* a little unevenly; the
+first request of a burst gets more room (`_Ledger`).
 """
 
 from __future__ import annotations

@@ -26,6 +26,11 @@ class SSEParser:
     lines are joined with LF (the standard's rule), a blank line dispatches the event, lines
     starting with `:` (comments, keep-alives) and other fields (`event:`, `id:`, `retry:`) are
     ignored. `close()` dispatches what an unterminated body left behind.
+
+    One departure from the standard: a `data:` line that starts an event and holds a whole JSON
+    object (`{...}`) or `[DONE]` is dispatched at once. The vendor writes one event per line and
+    documents streams with no blank lines between them; waiting for a blank line there would
+    hold every piece back until the body ends. Where blank lines do come, nothing changes.
     """
 
     __slots__ = ("_cr", "_data", "_tail")
@@ -76,7 +81,12 @@ class SSEParser:
                     data = self._data = []
             elif line.startswith(b"data:"):
                 value = line[5:]
-                data.append(value[1:] if value[:1] == b" " else value)
+                if value[:1] == b" ":
+                    value = value[1:]
+                if not data and _whole(value):
+                    out.append(value)
+                else:
+                    data.append(value)
             elif line[:1] == b":" or b":" in line:
                 continue  # a comment or keep-alive, or a field we do not use
             elif line.strip().lower() in _BARE_DONE:
@@ -85,3 +95,9 @@ class SSEParser:
                     data = self._data = []
                 out.append(DONE_PAYLOAD)
         return out
+
+
+def _whole(value: bytes) -> bool:
+    """Whether one data line is an event by itself: a JSON object or the `[DONE]` marker."""
+    stripped = value.strip()
+    return (stripped[:1] == b"{" and stripped[-1:] == b"}") or stripped.upper() == DONE_PAYLOAD

@@ -119,9 +119,13 @@ class EventDecoder:
         """
         if self.fast_validate is not None:
             try:
-                return self.fast_validate(payload)
+                event = self.fast_validate(payload)
             except pydantic.ValidationError:
                 pass
+            else:
+                # Fields beyond the event's own may make it an error object (`_from_object`).
+                if not event.__pydantic_extra__:
+                    return event
         return self._slow(payload)
 
     def _slow(self, payload: bytes) -> _Decoded | list[_Decoded]:
@@ -180,6 +184,11 @@ def _is_json(line: str) -> bool:
 
 def _from_object(obj: dict[str, Any]) -> _Decoded:
     kind = obj.get("type")
+    if kind is None and "code" in obj and "data" in obj:
+        return _from_envelope(obj)
+    failure = _error_in(obj)
+    if failure is not None:
+        return failure
     if kind in ("thinking", "ref", "content"):
         if kind == "content":
             obj = {**obj, "content": _text_of(obj) or ""}
@@ -190,17 +199,28 @@ def _from_object(obj: dict[str, Any]) -> _Decoded:
         return event
     if kind is not None:
         return None  # an event type this SDK does not know yet: skipped, not fatal
-    if "code" in obj and "data" in obj:
-        return _from_envelope(obj)
-    if "error" in obj and _text_of(obj) is None:
-        message = str(obj.get("error") or obj.get("msg") or "error")
-        return _Failure("error_end", f"the stream ended with an error: {message}", message)
     text = _text_of(obj)
     if text is None:
         return None
     role = obj.get("role")
     return ContentEvent(
         text=text, role=role if isinstance(role, str) else None, session_id=_session_of(obj)
+    )
+
+
+def _error_in(obj: dict[str, Any]) -> _Failure | None:
+    """The failure an object reports (an `error`, or a `code` other than success), if any; its
+    words may sit in `message`, which is otherwise one of the text fields."""
+    code = obj.get("code")
+    if not obj.get("error") and (code is None or str(code) in _SUCCESS_CODES):
+        return None
+    message = str(obj.get("error") or obj.get("msg") or obj.get("message") or "error")
+    text = message if code is None else f"{message} (code {code})"
+    return _Failure(
+        "error_end",
+        f"the stream ended with an error: {text}",
+        message,
+        None if code is None else str(code),
     )
 
 
@@ -468,10 +488,11 @@ class ChatStream:
                 except pydantic.ValidationError:
                     pass
                 else:
-                    if event.session_id is not None:
-                        self._wire_session = event.session_id
-                    queue.append(event)
-                    continue
+                    if not event.__pydantic_extra__:  # no `code` or `error` beside the text
+                        if event.session_id is not None:
+                            self._wire_session = event.session_id
+                        queue.append(event)
+                        continue
             self._accept(payload, at_eof=False)
             if self._state == _State.ENDED:
                 await self._finish()

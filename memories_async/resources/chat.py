@@ -47,10 +47,20 @@ SessionId = str | int
 """A session id as the server returned it: digits, as a string or an int."""
 
 
+class _ServerSessionId(str):
+    """A session id exactly as an answer named it: a session sends it back unchecked, since the
+    documents' own examples include non-numeric ones (`"sess_12345"`)."""
+
+    __slots__ = ()
+
+
 def session_id_value(session_id: SessionId | None) -> str | None:
-    """The session id to send: digits only, since the server cannot parse anything else."""
+    """The session id to send: digits only, since the server cannot parse anything else (ids a
+    session took from the server's own answers excepted)."""
     if session_id is None:
         return None
+    if isinstance(session_id, _ServerSessionId):
+        return str(session_id)
     if isinstance(session_id, bool) or not isinstance(session_id, str | int):
         raise InvalidArgumentError(
             "session_id", f"must be a string of digits or an int, got {type(session_id).__name__}"
@@ -92,7 +102,7 @@ class AsyncChatSession:
         """Ask the next question and wait for the whole answer."""
         answer = await self._send(prompt, self._session_id)
         if answer.session_id:
-            self._session_id = answer.session_id
+            self._remember(answer.session_id)
         return answer
 
     def stream(self, prompt: str) -> ChatStream:
@@ -100,7 +110,7 @@ class AsyncChatSession:
         return self._stream(prompt, self._session_id, self._remember)
 
     def _remember(self, session_id: str) -> None:
-        self._session_id = session_id
+        self._session_id = _ServerSessionId(session_id)
 
     def __repr__(self) -> str:
         return f"<AsyncChatSession session_id={self._session_id!r}>"

@@ -208,7 +208,13 @@ class AsyncVideos(AsyncResource):
         if max_videos is not None:
             body["scraper_cnt"] = positive_int("max_videos", max_videos)
         return await self._start_scrape(
-            body, callback_url, public, unique_id, private=SCRAPER, shared=SCRAPER_PUBLIC
+            body,
+            callback_url,
+            public,
+            unique_id,
+            private=SCRAPER,
+            shared=SCRAPER_PUBLIC,
+            shared_takes_unique_id=True,  # API.md gives scraper_public the same body as scraper
         )
 
     async def _start_scrape(
@@ -220,13 +226,18 @@ class AsyncVideos(AsyncResource):
         *,
         private: Endpoint,
         shared: Endpoint,
+        shared_takes_unique_id: bool = False,
     ) -> ScrapeTask:
         """Send a scraper request to the public library's endpoint or to the caller's own."""
         if callback_url is not None:
             body["callback_url"] = non_empty("callback_url", callback_url)
         if public:
-            if unique_id is not None:
-                raise InvalidArgumentError("unique_id", "the public library has no unique_id")
+            if shared_takes_unique_id:
+                body["unique_id"] = self._unique_id(unique_id)
+            elif unique_id is not None:
+                raise InvalidArgumentError(
+                    "unique_id", f"{shared.name} takes no unique_id (the public library has none)"
+                )
             return await self._pipeline.request(shared, json=body, cast_to=ScrapeTask)
         body["unique_id"] = self._unique_id(unique_id)
         return await self._pipeline.request(private, json=body, cast_to=ScrapeTask)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
+import anyio
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memories_async import (
     ChatResponse,
+    ChatStream,
     ContentEvent,
     DoneEvent,
     RefEvent,
@@ -19,9 +23,22 @@ from memories_async import (
     ThinkingEvent,
 )
 from memories_async._sse import DONE_PAYLOAD, SSEParser
-from memories_async._stream import CHAT_DECODER, LEGACY_DECODER, PERSONAL_DECODER
+from memories_async._stream import (
+    CHAT_DECODER,
+    LEGACY_DECODER,
+    PERSONAL_DECODER,
+    EventDecoder,
+)
 from tests._support import load_fixture
-from tests.chat._support import collect, dumps, fixture_bytes, split, stream_over
+from tests.chat._support import (
+    FAST,
+    SSE_HEADERS,
+    collect,
+    dumps,
+    fixture_bytes,
+    split,
+    stream_over,
+)
 
 
 def chat(name: str) -> bytes:
@@ -106,6 +123,26 @@ async def test_documented_error_ends_raise_stream_error_with_the_vendor_message(
     assert error.msg == data and error.code == "FAIL"
     assert data in str(error)
     assert error.partial_text == "A\" shape, is suggested to be inspired by Eiffel's past"
+
+
+@pytest.mark.parametrize(
+    ("error_object", "msg", "code"),
+    [
+        ({"code": "0429", "message": "Request has exceeded the limit."}, None, "0429"),
+        ({"code": 500, "msg": "internal"}, "internal", "500"),
+        ({"error": "boom", "message": "details"}, "boom", None),
+    ],
+)
+@pytest.mark.parametrize("decoder", [CHAT_DECODER, PERSONAL_DECODER], ids=["chat", "personal"])
+async def test_an_error_object_mid_stream_is_a_failure_not_text(
+    error_object: dict[str, object], msg: str | None, code: str | None, decoder: EventDecoder
+) -> None:
+    # `message` is one of the text fields, so these must not be read as a piece of the answer.
+    body = b'data: {"token": "so far"}\n\ndata: ' + json.dumps(error_object).encode() + b"\n\n"
+    events, error, _ = await collect([body], decoder=decoder)
+    assert [e.text for e in events if isinstance(e, ContentEvent)] == ["so far"]
+    assert error is not None and error.reason == "error_end" and error.code == code
+    assert error.msg == (msg or error_object["message"]) and error.partial_text == "so far"
 
 
 async def test_a_stream_without_its_end_raises_with_the_text_so_far() -> None:
@@ -332,3 +369,38 @@ def test_parser_reports_bare_done_lines_and_unterminated_events() -> None:
     assert parser.feed(b"data: x\nDone\n") == [b"x", DONE_PAYLOAD]
     assert parser.feed(b"data: tail") == []
     assert parser.close() == [b"tail"]
+
+
+def test_a_data_line_holding_a_whole_object_is_an_event_at_once() -> None:
+    parser = SSEParser()
+    assert parser.feed(b'data: {"token": "a"}\n') == [b'{"token": "a"}']
+    assert parser.feed(b"data:[done]\n") == [b"[done]"]
+    assert parser.feed(b'data: {"split":\n') == []  # not whole: the standard's rules apply
+    assert parser.feed(b"data: 1}\n\n") == [b'{"split":\n1}']
+    assert parser.feed(b"data: plain\n") == []
+    assert parser.feed(b"\n") == [b"plain"]
+
+
+async def test_pieces_without_blank_lines_reach_the_caller_as_they_arrive() -> None:
+    # Each piece must come out before the next is sent: a parser that waited for a blank line
+    # (or the end of the body) would hang here until fail_after.
+    taken = anyio.Event()
+
+    class Paced(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'data: {"token": "one"}\n'
+            await taken.wait()
+            yield b'data: {"token": "two"}\ndata: [DONE]\n'
+
+    async def open_response() -> httpx.Response:
+        return httpx.Response(200, headers=SSE_HEADERS, stream=Paced())
+
+    stream = ChatStream(
+        open_response, decoder=PERSONAL_DECODER, endpoint="chat_personal_stream", retry=FAST
+    )
+    with anyio.fail_after(5):
+        async with stream:
+            assert await stream.__anext__() == ContentEvent(text="one")
+            taken.set()
+            assert [e async for e in stream.text_stream] == ["two"]
+    assert stream.done and stream.text == "onetwo"

@@ -135,6 +135,24 @@ async def test_a_session_sends_the_id_the_server_returned(
     assert repr(session) == "<AsyncChatSession session_id='42'>"
 
 
+async def test_a_personal_session_sends_back_a_non_numeric_id_the_server_gave(
+    client: AsyncMemories, router: respx.MockRouter
+) -> None:
+    # The documents' second answer shape names its session "sess_12345"; a caller may not pass
+    # such an id (the server parses ids as numbers), but a session returns what it was given.
+    route = router.post(f"{API}/chat_personal").mock(
+        side_effect=lambda _: httpx.Response(
+            200, json=load_fixture("chat/chat_personal_table.json")
+        )
+    )
+    session = client.personal.session()
+    await session.send("first")
+    await session.send("second")
+    assert body_of(route, 0)["session_id"] == ""
+    assert body_of(route, 1)["session_id"] == "sess_12345"
+    assert session.session_id == "sess_12345"
+
+
 async def test_legacy_wire_format(router: respx.MockRouter) -> None:
     documented = load_fixture("chat/legacy_chat_request.json")
     route = router.post(LEGACY).mock(

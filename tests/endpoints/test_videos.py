@@ -223,7 +223,12 @@ async def test_scrape_creator_private_and_public(
         "unique_id": "default",
     }
     await client.videos.scrape_creator("https://www.youtube.com/@nba", public=True)
-    assert json_body(public.calls.last.request) == {"username": "https://www.youtube.com/@nba"}
+    assert json_body(public.calls.last.request) == {
+        "username": "https://www.youtube.com/@nba",
+        "unique_id": "default",
+    }
+    await client.videos.scrape_creator("https://www.youtube.com/@nba", public=True, unique_id="u")
+    assert json_body(public.calls.last.request)["unique_id"] == "u"
 
 
 # -- list, iter, delete -------------------------------------------------------------------
