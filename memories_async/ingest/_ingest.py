@@ -84,6 +84,8 @@ DEFAULT_MAX_ATTEMPTS = 3
 SCRAPE_BATCH = 50
 """Platform URLs per scrape request (one request per platform and batch: the bucket is 1/min)."""
 _HASH_CHUNK = 1 << 20
+RECONCILABLE_KINDS = frozenset({"video", "url"})
+"""Kinds whose uploads can be found again in the server's video listing after a crash."""
 
 
 SMALL_FILE = 4 << 20
@@ -207,7 +209,7 @@ class _Job:
         claimed = self.journal.claimed_ids()
         for record in sorted(doubtful, key=lambda r: r.attempt_started or 0.0):
             video = None
-            if record.kind in ("video", "url"):
+            if record.kind in RECONCILABLE_KINDS:
                 video = await self._find_on_server(record, claimed)
             if video is not None:
                 claimed.add(video.video_no)
@@ -354,9 +356,11 @@ class _Job:
             await self.emit(Failed(source.location, record.last_error, record.in_doubt))
             return
         record.state, record.remote_id = "uploaded", remote_id
-        # Queued for the very next commit, but not waited for: if the job dies before it lands,
-        # the record is still `uploading` and the next run finds the video on the server.
-        await self.journal.save([record], wait=False)
+        # For videos and URLs, queued for the very next commit but not waited for: if the job
+        # dies before it lands, the record is still `uploading` and the next run finds the
+        # video on the server. Images and scrapes have no listing to be found in, so their
+        # confirmation is committed before the job moves on.
+        await self.journal.save([record], wait=record.kind not in RECONCILABLE_KINDS)
         self.uploaded += 1
         self.bytes_sent += source.size
         await self.emit(Uploaded(source.location, remote_id, source.size))

@@ -19,6 +19,7 @@ class VideoStatus:
     FAILED = "FAILED"
     PARSE_ERROR = "PARSE_ERROR"
     FAILURES = frozenset({FAIL, FAILED, PARSE_ERROR})
+    ALL = (UNPARSE, PARSE, FAIL, FAILED, PARSE_ERROR)
 
 
 class ParseState:

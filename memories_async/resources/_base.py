@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._validate import non_empty
+
 if TYPE_CHECKING:
     from .._client import AsyncMemories
     from .._pipeline import Pipeline
@@ -20,5 +22,5 @@ class AsyncResource:
         return self._client._pipeline
 
     def _unique_id(self, unique_id: str | None) -> str:
-        """The per-call `unique_id`, else the client's default."""
-        return self._client.unique_id if unique_id is None else unique_id
+        """The per-call `unique_id` (checked: a non-empty string), else the client's default."""
+        return self._client.unique_id if unique_id is None else non_empty("unique_id", unique_id)

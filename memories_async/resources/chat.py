@@ -73,12 +73,6 @@ def session_id_value(session_id: SessionId | None) -> str | None:
     return text
 
 
-def _unique_id(resource: AsyncResource, unique_id: str | None) -> str:
-    if unique_id is not None:
-        non_empty("unique_id", unique_id)
-    return resource._unique_id(unique_id)
-
-
 class AsyncChatSession:
     """One conversation: each `send` or `stream` continues it, carrying the session id the
     server returned for the previous turn (none before the first)."""
@@ -129,7 +123,7 @@ class AsyncChat(AsyncResource):
         body: dict[str, Any] = {
             "video_nos": string_list("video_nos", video_nos),
             "prompt": non_empty("prompt", prompt),
-            "unique_id": _unique_id(self, unique_id),
+            "unique_id": self._unique_id(unique_id),
         }
         sid = session_id_value(session_id)
         if sid is not None:
@@ -177,7 +171,7 @@ class AsyncChat(AsyncResource):
     ) -> AsyncChatSession:
         """A conversation about `video_nos` (new, or the existing `session_id`)."""
         videos = string_list("video_nos", video_nos)
-        scope = _unique_id(self, unique_id)
+        scope = self._unique_id(unique_id)
 
         async def send(prompt: str, sid: str | None) -> ChatResponse:
             return await self.send(videos, prompt, session_id=sid, unique_id=scope)
@@ -202,7 +196,7 @@ class AsyncMarketer(AsyncResource):
         return {
             "prompt": non_empty("prompt", prompt),
             "session_id": session_id_value(session_id) or "",
-            "unique_id": _unique_id(self, unique_id),
+            "unique_id": self._unique_id(unique_id),
             "type": choice("platform", platform, get_args(Platform)),
         }
 
@@ -247,7 +241,7 @@ class AsyncMarketer(AsyncResource):
     ) -> AsyncChatSession:
         """A conversation with the Video Marketer about `platform` (new, or `session_id`)."""
         choice("platform", platform, get_args(Platform))
-        scope = _unique_id(self, unique_id)
+        scope = self._unique_id(unique_id)
 
         async def send(prompt: str, sid: str | None) -> ChatResponse:
             return await self.send(prompt, platform=platform, session_id=sid, unique_id=scope)
@@ -268,7 +262,7 @@ class AsyncPersonal(AsyncResource):
         return {
             "session_id": session_id_value(session_id) or "",
             "prompt": non_empty("prompt", prompt),
-            "unique_id": _unique_id(self, unique_id),
+            "unique_id": self._unique_id(unique_id),
         }
 
     async def send(
@@ -302,7 +296,7 @@ class AsyncPersonal(AsyncResource):
         self, *, session_id: SessionId | None = None, unique_id: str | None = None
     ) -> AsyncChatSession:
         """A personal conversation (new, or the existing `session_id`)."""
-        scope = _unique_id(self, unique_id)
+        scope = self._unique_id(unique_id)
 
         async def send(prompt: str, sid: str | None) -> ChatResponse:
             return await self.send(prompt, session_id=sid, unique_id=scope)

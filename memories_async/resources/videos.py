@@ -265,7 +265,7 @@ class AsyncVideos(AsyncResource):
         if video_no is not None:
             body["video_no"] = non_empty("video_no", video_no)
         if status is not None:
-            body["status"] = non_empty("status", status)
+            body["status"] = choice("status", status, VideoStatus.ALL)
         return await self._pipeline.request(LIST_VIDEOS, json=body, cast_to=VideoPage)
 
     async def iter(

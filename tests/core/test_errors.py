@@ -175,6 +175,7 @@ async def test_success_with_null_data_is_an_empty_result(client: AsyncMemories) 
         ({"query": "x", "top_k": 0}, "top_k"),
         ({"query": "x", "filtering_level": "extreme"}, "filtering_level"),
         ({"query": "x", "search_type": "BY_IMAGE"}, "search_type"),
+        ({"query": "x", "unique_id": " "}, "unique_id"),
     ],
 )
 @respx.mock(assert_all_called=False)

@@ -439,6 +439,9 @@ async def test_bad_input_raises_before_sending(
         ("type", client.videos.summary("VI1", "BOTH")),  # type: ignore[arg-type]
         ("poll_interval", client.videos.wait_until_parsed("VI1", poll_interval=0)),
         ("dest", client.videos.download("VI1", tmp_path / "nowhere" / "v.mp4")),
+        ("status", client.videos.list(status="DONE")),
+        ("unique_id", client.videos.list(unique_id="")),
+        ("unique_id", client.videos.list(unique_id=5)),  # type: ignore[arg-type]
     ]
     for field, call in cases:
         with pytest.raises(InvalidArgumentError) as caught:

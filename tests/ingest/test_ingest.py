@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -419,3 +420,29 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(
     with pytest.raises(InvalidArgumentError, match=message):
         await ingest(client, sources, journal=tmp_path / "j", **kwargs)  # type: ignore[arg-type]
     assert upload_requests(emu) == 0
+
+
+async def test_a_crash_right_after_an_upload_resends_no_image(
+    client: AsyncMemories, emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every save the job does not wait for is lost, as in a SIGKILL before the next commit.
+    # Videos are found again in the listing; an image cannot be, so its confirmation must be
+    # one the job waited for.
+    media = tmp_path / "m"
+    write(media / "p.jpg", b"\xff\xd8\xff" + b"x" * 500)
+    write(media / "v.mp4", b"video" * 100)
+    journal = tmp_path / "j.sqlite"
+    keep = Journal.save
+
+    async def lose_unwaited(self: Journal, *args: Any, wait: bool = True, **kw: Any) -> None:
+        if wait:
+            await keep(self, *args, wait=wait, **kw)
+
+    monkeypatch.setattr(Journal, "save", lose_unwaited)
+    await ingest(client, [media], journal=journal)
+    monkeypatch.setattr(Journal, "save", keep)
+
+    second = await ingest(client, [media], journal=journal)
+    assert second.ok and second.uploaded == 0
+    assert len(emu.state.scope(KEY, "default").images) == 1
+    assert len(videos_on_server(emu)) == 1
