@@ -24,6 +24,10 @@ from ._client import AsyncMemories
 from ._errors import MemoriesError
 
 if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Self
+
+    from ._retry import RetryPolicy
     from ._stream import ChatStream
     from .models.chat import ChatEvent, ChatRef, ChatResponse, Thinking
 
@@ -176,10 +180,16 @@ class SyncClientBase:
         self._loop: LoopThread | None = None
         self._closed = False
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        # Set on copies made by `with_options`: they borrow the parent's loop and pool.
+        self._parent: SyncClientBase | None = None
+        self._changes: dict[str, Any] = {}
+        self._base: AsyncMemories | None = None
 
     # -- the one road of every sync call ---------------------------------------------------
 
     def _ensure_loop(self) -> tuple[LoopThread, AsyncMemories]:
+        if self._parent is not None:
+            return self._ensure_borrowed(self._parent)
         with self._lock:
             if self._closed:
                 raise MemoriesError("this Memories client is closed")
@@ -198,6 +208,43 @@ class SyncClientBase:
                     self._finalizer.detach()
                 self._finalizer = weakref.finalize(self, loop.stop, self._async_client.aclose)
             return loop, self._async_client
+
+    def _ensure_borrowed(self, parent: SyncClientBase) -> tuple[LoopThread, AsyncMemories]:
+        loop, base = parent._ensure_loop()
+        with self._lock:
+            if self._closed:
+                raise MemoriesError("this Memories client is closed")
+            if base is not self._base:  # the parent rebuilt its client (after a fork)
+                self._base = base
+                self._async_client = base.with_options(**self._changes)
+            return loop, self._async_client
+
+    def with_options(
+        self,
+        *,
+        unique_id: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | RetryPolicy | None = None,
+    ) -> Self:
+        """A client that shares this one's loop thread, connection pool and buckets, with some
+        options changed (see `AsyncMemories.with_options`). Closing the copy leaves them open;
+        closing this one closes them for the copy too."""
+        copy = object.__new__(type(self))
+        SyncClientBase._init_copy(
+            copy, self, {"unique_id": unique_id, "timeout": timeout, "max_retries": max_retries}
+        )
+        return copy
+
+    def _init_copy(self, parent: SyncClientBase, changes: dict[str, Any]) -> None:
+        self._options = parent._options
+        self._lock = threading.Lock()
+        self._loop = None
+        self._closed = False
+        self._finalizer = None
+        self._parent = parent
+        self._changes = changes
+        self._base = parent._async_client
+        self._async_client = self._base.with_options(**changes)
 
     def _run(self, call: Callable[[AsyncMemories], Awaitable[T]]) -> T:
         """Run one async call of the async client on the loop thread and return its result."""
@@ -222,6 +269,8 @@ class SyncClientBase:
             if self._closed:
                 return
             self._closed = True
+            if self._parent is not None:
+                return  # the loop and pool are the parent's
             loop, self._loop = self._loop, None
             if self._finalizer is not None:
                 self._finalizer.detach()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import os
 import subprocess
 import sys
@@ -78,6 +79,15 @@ def test_every_async_method_has_a_sync_twin() -> None:
             assert not inspect.iscoroutinefunction(sync_fn)
             checked += 1
     assert checked >= 3
+    # The client's own methods too: async-only ones (aclose and the async context protocol)
+    # have their blocking counterparts under other names.
+    blocking_names = {"aclose": "close"}
+    for name, async_fn in public_methods(async_client).items():
+        sync_fn = getattr(Memories, blocking_names.get(name, name), None)
+        assert sync_fn is not None, f"Memories.{name} is missing"
+        if name in blocking_names:
+            continue
+        assert_same_signature(async_fn, sync_fn, f"Memories.{name}")
     sync_client.close()
 
 
@@ -130,6 +140,32 @@ def test_calls_block_and_return_the_same_models() -> None:
     assert client.is_closed
     with pytest.raises(MemoriesError, match="closed"):
         client.search.videos("boat")
+
+
+@respx.mock
+def test_with_options_shares_the_loop_and_pool_and_changes_only_what_it_names() -> None:
+    route = respx.post(SEARCH).respond(json=SEARCH_OK)
+    with Memories(fresh_key(), rate_limits=False) as client:
+        client.search.videos("boat")
+        user = client.with_options(unique_id="user-42")
+        assert isinstance(user, Memories) and user.unique_id == "user-42"
+        assert client.unique_id == "default" and user.base_url == client.base_url
+        user.search.videos("boat")
+        assert [json.loads(c.request.content)["unique_id"] for c in route.calls] == [
+            "default",
+            "user-42",
+        ]
+        assert user.async_client.http_client is client.async_client.http_client
+        assert user._ensure_loop()[0] is client._ensure_loop()[0]
+        user.close()  # the copy's close leaves the parent working
+        assert user.is_closed and not client.is_closed
+        client.search.videos("boat")
+        with pytest.raises(MemoriesError, match="closed"):
+            user.search.videos("boat")
+        other = client.with_options(max_retries=0)
+    assert client.is_closed
+    with pytest.raises(MemoriesError, match="closed"):  # the parent's close reaches its copies
+        other.search.videos("boat")
 
 
 @respx.mock
