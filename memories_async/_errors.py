@@ -6,6 +6,7 @@ the more precise signal: the API answers most errors with HTTP 200) and the HTTP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -225,6 +226,9 @@ _BY_STATUS: Mapping[int, type[APIError]] = {
 }
 
 _NOT_LOGGED_IN = ("don't login", "not login", "not logged in", "unauthorized")
+# The documents' own wordings: "video not found", "No video find from video_no" (download),
+# "No videos found for the provided video numbers." (chat), "... does not exist".
+_NOT_FOUND = re.compile(r"not found|not exist|\bno (video|image|session|task)s? (find|found)\b")
 
 
 def _class_for(code: str | None, msg: str, status_code: int) -> type[APIError]:
@@ -235,9 +239,7 @@ def _class_for(code: str | None, msg: str, status_code: int) -> type[APIError]:
         return AuthenticationError
     if code == "0001":
         # The vendor uses 0001 both for "video not found" and for generic parameter errors.
-        return (
-            NotFoundError if "not found" in lowered or "not exist" in lowered else BadRequestError
-        )
+        return NotFoundError if _NOT_FOUND.search(lowered) else BadRequestError
     if status_code in _BY_STATUS:
         return _BY_STATUS[status_code]
     if status_code >= 500:

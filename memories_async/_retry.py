@@ -16,10 +16,10 @@ from ._errors import (
     RateLimitError,
 )
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "RetryPolicy", "parse_retry_after"]
 
-# A server hint longer than this is not honoured as-is: the caller would rather see the error.
 MAX_RETRY_AFTER = 60.0
+"""A server hint longer than this is not waited out: the pipeline raises the error at once."""
 
 # 5xx answers that mean the request did not reach the application, so resending cannot repeat it.
 _NOT_PROCESSED_STATUSES = frozenset({502, 503})

@@ -47,6 +47,14 @@ CASES = [
     (200, envelope("0003", "search_param is required"), BadRequestError, "0003"),
     (200, envelope("0001", "parameter error"), BadRequestError, "0001"),
     (200, envelope("0001", "video not found"), NotFoundError, "0001"),
+    (200, envelope("0001", "No video find from video_no"), NotFoundError, "0001"),
+    (
+        200,
+        envelope("0001", "No videos found for the provided video numbers."),
+        NotFoundError,
+        "0001",
+    ),
+    (200, envelope("0001", "video_no is required"), BadRequestError, "0001"),
     (200, envelope("0401", "invalid api key"), AuthenticationError, "0401"),
     (200, envelope("1001", "user don't login"), AuthenticationError, "1001"),
     (200, envelope("0402", "not enough credit"), InsufficientCreditError, "0402"),
@@ -96,6 +104,17 @@ async def test_0429_on_http_200_is_retried_then_raised_with_the_vendor_message(
     assert caught.value.code == "0429"
     assert caught.value.msg == "Request has exceeded the limit."
     assert caught.value.status_code == 200
+
+
+@respx.mock
+async def test_a_retry_after_beyond_a_minute_is_raised_at_once_with_the_hint(
+    client: AsyncMemories,
+) -> None:
+    route = respx.post(SEARCH).respond(429, headers={"Retry-After": "3600"})
+    with pytest.raises(RateLimitError) as caught:
+        await client.search.videos("boat")
+    assert route.call_count == 1
+    assert caught.value.retry_after == 3600.0
 
 
 @respx.mock
