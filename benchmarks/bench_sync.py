@@ -1,20 +1,23 @@
 """Sync shim cost: `Memories.search.videos` vs `AsyncMemories.search.videos` on the same call.
 
 Measured twice. Over an in-process mock transport the call itself costs almost nothing, so the
-shim's fixed hand-off to its event-loop thread (tens of microseconds) is a large share of it.
-Over a real loopback socket to the emulator, served from its own process so that it never holds
-this process's GIL, each call pays for a connection round trip and a server that parses, searches
-and answers, as every real call does; the same hand-off is then a much smaller share.
-Rate limits are off on both sides in both cases: what is measured is the cost per call.
+shim's fixed cost (entering and leaving the event loop on the calling thread, tens of
+microseconds) is a large share of it. Over a real loopback socket to the emulator, served from
+its own process so that it never holds this process's GIL, each call pays for a connection round
+trip and a server that parses, searches and answers, as every real call does; the same cost is
+then a much smaller share. Rate limits are off on both sides in both cases: what is measured is
+the cost per call. The two sides take turns round by round in one thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
+from collections.abc import Callable
 
 import httpx
 
-from benchmarks._common import Row, Stopwatch, amedian_of, emulator_process, median_of
+from benchmarks._common import Row, Stopwatch, emulator_process
 from benchmarks.bench_overhead import ANSWER, transport
 from memories_async import AsyncMemories, Memories
 
@@ -22,49 +25,56 @@ KEY = "sk-bench-sync-0000"
 GOAL = 1.5
 
 
-def _sync_us(calls: int, repeats: int, **options: object) -> float:
-    """Microseconds per `Memories.search.videos`, the median of `repeats` runs of `calls`."""
-    with Memories(KEY, rate_limits=False, **options) as client:  # type: ignore[arg-type]
+def _side_by_side(
+    calls: int, repeats: int, make_http: Callable[[], httpx.AsyncClient | None], **options: object
+) -> tuple[float, float]:
+    """(sync, async) microseconds per `search.videos`: the medians of `repeats` rounds of `calls`
+    calls each, the two sides taking turns round by round on this thread, so that a slower
+    moment of a shared machine falls on both."""
+    loop = asyncio.new_event_loop()
+    sync_http, async_http = make_http(), make_http()
+    ours = AsyncMemories(KEY, rate_limits=False, http_client=async_http, **options)  # type: ignore[arg-type]
 
-        def once() -> float:
+    async def async_round(n: int) -> float:
+        with Stopwatch() as sw:
+            for _ in range(n):
+                await ours.search.videos("boat", top_k=5)
+        return sw.seconds / n * 1e6
+
+    sync_times: list[float] = []
+    async_times: list[float] = []
+    with Memories(KEY, rate_limits=False, http_client=sync_http, **options) as client:  # type: ignore[arg-type]
+
+        def sync_round(n: int) -> float:
             with Stopwatch() as sw:
-                for _ in range(calls):
+                for _ in range(n):
                     client.search.videos("boat", top_k=5)
-            return sw.seconds / calls * 1e6
+            return sw.seconds / n * 1e6
 
-        return median_of(repeats, once)
-
-
-async def _async_us(calls: int, repeats: int, **options: object) -> float:
-    """Microseconds per `AsyncMemories.search.videos`, measured the same way."""
-    async with AsyncMemories(KEY, rate_limits=False, **options) as client:  # type: ignore[arg-type]
-
-        async def once() -> float:
-            with Stopwatch() as sw:
-                for _ in range(calls):
-                    await client.search.videos("boat", top_k=5)
-            return sw.seconds / calls * 1e6
-
-        return await amedian_of(repeats, once)
+        warm = max(1, calls // 10)
+        sync_round(warm)
+        loop.run_until_complete(async_round(warm))
+        for _ in range(repeats):
+            sync_times.append(sync_round(calls))
+            async_times.append(loop.run_until_complete(async_round(calls)))
+        if sync_http is not None:
+            client._run(lambda c: sync_http.aclose())
+    loop.run_until_complete(ours.aclose())
+    if async_http is not None:
+        loop.run_until_complete(async_http.aclose())
+    loop.close()
+    return statistics.median(sync_times), statistics.median(async_times)
 
 
 def in_process(calls: int, repeats: int) -> tuple[float, float]:
     """(sync, async) µs per call over an in-process mock transport."""
-    sync_us = _sync_us(calls, repeats, http_client=httpx.AsyncClient(transport=transport(ANSWER)))
-
-    async def async_side() -> float:
-        async with httpx.AsyncClient(transport=transport(ANSWER)) as http:
-            return await _async_us(calls, repeats, http_client=http)
-
-    return sync_us, asyncio.run(async_side())
+    return _side_by_side(calls, repeats, lambda: httpx.AsyncClient(transport=transport(ANSWER)))
 
 
 def over_socket(calls: int, repeats: int) -> tuple[float, float]:
     """(sync, async) µs per call over a real loopback socket to the emulator."""
     with emulator_process("--no-rate-limits") as base_url:
-        sync_us = _sync_us(calls, repeats, base_url=base_url)
-        async_us = asyncio.run(_async_us(calls, repeats, base_url=base_url))
-    return sync_us, async_us
+        return _side_by_side(calls, repeats, lambda: None, base_url=base_url)
 
 
 def _row(name: str, sync_us: float, async_us: float, note: str) -> Row:

@@ -35,9 +35,9 @@ HEADER = '''\
 # change the async source and run `python scripts/gen_sync.py`.
 """`Memories`: the blocking client, a typed one-line delegation of every `AsyncMemories` method.
 
-Each call runs on one event loop in a daemon thread owned by the client (an anyio blocking
-portal), so it works in scripts, in threads of a web server, inside a running event loop
-(a notebook cell) and after `fork()`.
+Each call runs the client's one event loop on the calling thread itself (see `SharedLoop`), so
+it costs no thread hand-off, and it works in scripts, in threads of a web server (concurrently),
+inside a running event loop (a notebook cell) and after `fork()`.
 """
 
 from __future__ import annotations

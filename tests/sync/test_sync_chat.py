@@ -40,7 +40,7 @@ def checked_out(client: Memories) -> int:
 
 
 def settles(client: Memories, timeout: float = 2.0) -> bool:
-    """Whether the pool empties soon: a dropped stream is closed on the loop thread."""
+    """Whether the pool empties soon: a dropped stream is closed on the loop, by a helper thread."""
     deadline = time.monotonic() + timeout
     while checked_out(client) and time.monotonic() < deadline:
         time.sleep(0.002)

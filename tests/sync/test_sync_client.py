@@ -1,4 +1,5 @@
-"""The generated sync client: same surface, one loop thread, safe in threads, loops, forks."""
+"""The generated sync client: same surface, one loop run by its callers, safe in threads, loops,
+forks."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 import respx
@@ -268,15 +270,84 @@ def test_sync_and_async_clients_of_one_key_share_buckets() -> None:
     assert all(ordered[i + 10] - ordered[i] >= 0.5 for i in range(len(ordered) - 10))
 
 
-def test_close_stops_the_loop_thread() -> None:
+def test_a_call_runs_on_the_calling_thread_and_close_closes_loop_and_pool() -> None:
     before = {t.ident for t in threading.enumerate()}
     client = Memories(fresh_key(), base_url="http://127.0.0.1:9", max_retries=0)
+    ran_on: list[int] = []
+
+    async def where(c: AsyncMemories) -> httpx.AsyncClient:
+        ran_on.append(threading.get_ident())
+        return c.http_client
+
+    http = client._run(where)
+    assert ran_on == [threading.get_ident()]  # no hand-off to another thread
     with pytest.raises(MemoriesError):
         client.search.videos("nobody listens on port 9")
-    assert any(t.name == "memories-sync-loop" for t in threading.enumerate())
-    client.close()
-    client.close()
     assert {t.ident for t in threading.enumerate()} <= before
+    loop = client._ensure_loop()[0]._loop
+    client.close()
+    client.close()
+    assert loop.is_closed() and http.is_closed
+
+
+def test_calls_from_many_threads_run_at_the_same_time_on_one_loop() -> None:
+    # Each call waits until all eight are in flight at once: run one after another, they
+    # would never get there.
+    in_flight = 0
+    loops: set[int] = set()
+
+    async def meet(c: AsyncMemories) -> int:
+        nonlocal in_flight
+        loops.add(id(asyncio.get_running_loop()))
+        in_flight += 1
+        with anyio.fail_after(10):
+            while in_flight < 8:
+                await asyncio.sleep(0.001)
+        return threading.get_ident()
+
+    with Memories(fresh_key(), rate_limits=False) as client:
+        results: list[int] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(client._run(meet))) for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(results) == 8 and len(loops) == 1
+
+
+def test_a_call_outliving_the_thread_running_the_loop_takes_the_loop_over() -> None:
+    b_started = threading.Event()
+    a_returned = threading.Event()
+    outcome: list[str] = []
+
+    async def short(c: AsyncMemories) -> str:
+        while not b_started.is_set():  # B's call joins the loop this thread is running
+            await asyncio.sleep(0.001)
+        return "a"
+
+    async def long(c: AsyncMemories) -> str:
+        b_started.set()
+        while not a_returned.is_set():  # still going after A's thread stopped running the loop
+            await asyncio.sleep(0.001)
+        return "b"
+
+    with Memories(fresh_key(), rate_limits=False) as client:
+
+        def run_b() -> None:
+            outcome.append(client._run(long))
+
+        b = threading.Thread(target=run_b)
+
+        async def lead(c: AsyncMemories) -> str:
+            b.start()  # while this thread runs the loop
+            return await short(c)
+
+        outcome.append(client._run(lead))
+        a_returned.set()
+        b.join(timeout=10)
+    assert outcome == ["a", "b"]
 
 
 def test_a_client_never_closed_does_not_block_exit() -> None:
@@ -299,7 +370,7 @@ def test_a_client_never_closed_does_not_block_exit() -> None:
 def test_a_forked_child_gets_its_own_loop_and_pool() -> None:
     respx.post(SEARCH).respond(json=SEARCH_OK)
     with Memories(fresh_key(), rate_limits=False) as client:
-        assert client.search.videos("parent")  # the parent's loop thread is running now
+        assert client.search.videos("parent")  # the parent's loop and pool are in use
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
