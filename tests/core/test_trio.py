@@ -4,8 +4,6 @@ lean on the running asyncio loop and under trio must find their way without one.
 from __future__ import annotations
 
 import gc
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from memories_async import AsyncMemories, Rate, ThinkingEvent
 from memories_async.emulator import Emulator, serve
 from tests._support import checked_out_connections, load_fixture
 from tests.chat._support import RACE, poll
-from tests.core.test_limits import fresh_key, most_in_any_window
+from tests.core.test_limits import Recorder, fresh_key, most_in_any_window, search_many
 
 SEARCH_OK = load_fixture("core/search_by_video.json")
 
@@ -87,25 +85,11 @@ def test_a_stream_opened_and_dropped_unread_under_trio_is_closed_on_the_run(
 
 
 def test_a_bucket_holds_under_trio() -> None:
-    times: list[float] = []
-    lock = threading.Lock()
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        with lock:
-            times.append(time.monotonic())
-        return httpx.Response(200, json=SEARCH_OK)
-
-    async def main() -> None:
-        http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
-        client = AsyncMemories(fresh_key(), http_client=http, rate_limits={"search": Rate(10, 0.5)})
-        async with trio.open_nursery() as nursery:
-            for _ in range(21):
-                nursery.start_soon(client.search.videos, "boat")
-        await http.aclose()
-
-    trio.run(main)
-    assert len(times) == 21
-    assert most_in_any_window(times, 0.5) <= 10
+    recorder = Recorder()
+    client = recorder.client(fresh_key(), rate_limits={"search": Rate(10, 0.5)})
+    trio.run(search_many, client, 21)
+    assert len(recorder.times) == 21
+    assert most_in_any_window(recorder.times, 0.5) <= 10
 
 
 def test_cancelled_while_waiting_for_a_bucket_under_trio_sends_nothing_more() -> None:
