@@ -16,10 +16,13 @@ import pytest
 
 from memories_async import AuthenticationError
 from memories_async.cli import main
+from memories_async.cli._chat import stream_answer
 from memories_async.cli._common import Console
 from memories_async.cli._progress import IngestProgress
 from memories_async.emulator import Emulator, Fault, serve
 from memories_async.ingest import Planned, Progress, Skipped, Started, Uploaded
+from tests._support import load_fixture
+from tests.chat._support import stream_over
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk-cli-tests-secret-0042"
@@ -242,3 +245,26 @@ def test_demo_runs_end_to_end_in_a_fresh_process() -> None:
         assert expected in out, f"{expected!r} missing from:\n{out}"
     assert lines_starting(out, "uploaded ") == 3 and "\x1b" not in out
     assert "Traceback" not in done.stderr
+
+
+async def test_a_streamed_answer_on_a_terminal_dims_thinking_and_times_its_references() -> None:
+    def event(name: str) -> bytes:
+        return b"data: " + json.dumps(load_fixture(f"chat/{name}")).encode() + b"\n\n"
+
+    body = [
+        event("chat_stream_thinking.json"),
+        b'data: {"type": "content", "content": "The answer."}\n\n',
+        event("chat_stream_ref.json"),
+        b'data: {"code": "SUCCESS", "data": "Done"}\n\n',
+    ]
+    out = io.StringIO()
+    stream, _ = stream_over(body)
+    refs = await stream_answer(Console(out, io.StringIO(), color=True), stream)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("\x1b[2mthinking: Based on selected videos") and lines[0].endswith(
+        "\x1b[0m"
+    )
+    assert lines[1] == "The answer."
+    assert lines[2] == "\x1b[1mreferences:\x1b[0m"
+    assert " 0:23" in lines[3] and " 0:30-0:36  A close-up view" in lines[4]
+    assert len(refs) == 1 and len(lines) == 6
