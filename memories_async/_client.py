@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import functools
 import ipaddress
 import os
@@ -21,6 +20,8 @@ from ._retry import RetryPolicy
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from .resources.caption import AsyncCaption
     from .resources.chat import AsyncChat, AsyncMarketer, AsyncPersonal
     from .resources.images import AsyncImages
@@ -38,11 +39,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 """A minute to answer, ten seconds to connect; uploads and streams pass their own."""
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-class _State(enum.Enum):
-    OPEN = "open"
-    CLOSED = "closed"
 
 
 def redact_key(api_key: str) -> str:
@@ -113,7 +109,42 @@ def open_pool(
     return pool, True
 
 
-class AsyncMemories:
+class PoolLifecycle:
+    """Mixin of every client: `is_closed`, `aclose()` and `async with` over its connection pool,
+    which is closed once, and only if the client made it (not when the caller supplied it)."""
+
+    _http: httpx.AsyncClient
+    _owns_http: bool
+    _closed: bool = False
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether `aclose()` has run."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was supplied by the caller). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        if self._closed:
+            raise MemoriesError(f"this {type(self).__name__} client is closed; create a new one")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncMemories(PoolLifecycle):
     """The async client of the Memories.ai API.
 
     ```python
@@ -174,7 +205,6 @@ class AsyncMemories:
             else build_rate_limiter(caption_key, rate_limits)
         )
         self._http, self._owns_http = open_pool(http_client, self.timeout)
-        self._state = _State.OPEN
         self._pipeline = Pipeline(
             http=self._http,
             hosts={
@@ -262,37 +292,11 @@ class AsyncMemories:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
-    def is_closed(self) -> bool:
-        """Whether `aclose()` has run."""
-        return self._state is _State.CLOSED
-
-    @property
     def http_client(self) -> httpx.AsyncClient:
         """The underlying httpx client (shared by every request of this client)."""
-        if self._state is _State.CLOSED:
+        if self._closed:
             raise MemoriesError("this AsyncMemories client is closed")
         return self._http
-
-    async def aclose(self) -> None:
-        """Close the connection pool (unless it was supplied by the caller). Safe to call twice."""
-        if self._state is _State.CLOSED:
-            return
-        self._state = _State.CLOSED
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncMemories:
-        if self._state is _State.CLOSED:
-            raise MemoriesError("this AsyncMemories client is closed; create a new one")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def with_options(
         self,

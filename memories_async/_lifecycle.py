@@ -4,31 +4,22 @@ caller supplied the pool)."""
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TypeVar
-
 import httpx
 
-from ._client import open_pool, transport_settings
-from ._errors import MemoriesError
+from ._client import PoolLifecycle, open_pool, transport_settings
 from ._limits import NoRateLimiter
 from ._pipeline import HostConfig, Pipeline
 from ._retry import RetryPolicy
 
 __all__ = ["PoolOwner"]
 
-P = TypeVar("P", bound="PoolOwner")
 
-
-class PoolOwner:
-    """Mixin: one host behind one pipeline (`_open`, called by `__init__`), and `is_closed`,
-    `aclose()` and `async with` over its connection pool."""
+class PoolOwner(PoolLifecycle):
+    """Mixin: one host behind one pipeline (`_open`, called by `__init__`), with the pool's
+    lifecycle of every client (`PoolLifecycle`)."""
 
     timeout: httpx.Timeout
     retry: RetryPolicy
-    _http: httpx.AsyncClient
-    _owns_http: bool
-    _closed: bool
     _pipeline: Pipeline
 
     def _open(
@@ -51,29 +42,3 @@ class PoolOwner:
             retry=self.retry,
             timeout=self.timeout,
         )
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether `aclose()` has run."""
-        return self._closed
-
-    async def aclose(self) -> None:
-        """Close the connection pool (unless it was supplied by the caller). Safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self: P) -> P:
-        if self._closed:
-            raise MemoriesError(f"this {type(self).__name__} client is closed; create a new one")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
