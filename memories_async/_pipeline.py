@@ -29,7 +29,7 @@ from ._errors import (
     error_for,
 )
 from ._limits import RateLimiter
-from ._retry import MAX_RETRY_AFTER, RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, parse_retry_after
 
 __all__ = ["Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
 
@@ -462,10 +462,6 @@ class Pipeline:
         if not self.retry.should_retry(error, retries_done=retries, idempotent=endpoint.idempotent):
             raise error
         retry_after = getattr(error, "retry_after", None)
-        if retry_after is not None and retry_after > MAX_RETRY_AFTER:
-            # Asked to come back minutes later: retrying sooner is refused again, and blocking the
-            # caller that long is worse than telling it (the error carries `retry_after`).
-            raise error
         delay = self.retry.delay(retries, retry_after)
         logger.debug(
             "memories %s: retrying in %.2fs after %s", endpoint.name, delay, type(error).__name__

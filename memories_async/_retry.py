@@ -19,7 +19,7 @@ from ._errors import (
 __all__ = ["MAX_RETRY_AFTER", "RetryPolicy", "parse_retry_after"]
 
 MAX_RETRY_AFTER = 60.0
-"""A server hint longer than this is not waited out: the pipeline raises the error at once."""
+"""A server hint longer than this is not waited out: `should_retry` says no."""
 
 # 5xx answers that mean the request did not reach the application, so resending cannot repeat it.
 _NOT_PROCESSED_STATUSES = frozenset({502, 503})
@@ -57,8 +57,12 @@ class RetryPolicy:
 
         A request that is not idempotent (an upload, a chat turn) is only resent when the server
         certainly did not act on it: a rate-limit answer, a connection that never opened, or a
-        gateway that answered 502/503 for it.
+        gateway that answered 502/503 for it. A server that asks to wait longer than
+        `MAX_RETRY_AFTER` is not waited for: the caller gets the error (with `retry_after`).
         """
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+            return False
         if isinstance(error, RateLimitError):
             return retries_done < self.max_rate_limit_retries
         if retries_done >= self.max_retries:

@@ -80,8 +80,16 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
     assert low == [h / 2 for h in high]
 
 
+def test_a_retry_after_beyond_the_cap_is_not_retried() -> None:
+    policy = RetryPolicy()
+    patient = RateLimitError("slow down", retry_after=MAX_RETRY_AFTER, status_code=429)
+    impatient = RateLimitError("in an hour", retry_after=MAX_RETRY_AFTER + 1, status_code=429)
+    assert policy.should_retry(patient, retries_done=0, idempotent=True)
+    assert not policy.should_retry(impatient, retries_done=0, idempotent=True)
+
+
 def test_retry_after_wins_over_backoff() -> None:
-    # Hints beyond MAX_RETRY_AFTER never get here: the pipeline raises (test_errors.py).
+    # Hints beyond MAX_RETRY_AFTER never get here: should_retry says no (above).
     policy = RetryPolicy()
     assert policy.delay(0, 3.0) == 3.0
     assert policy.delay(0, MAX_RETRY_AFTER) == MAX_RETRY_AFTER
