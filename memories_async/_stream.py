@@ -215,13 +215,14 @@ def _error_in(obj: dict[str, Any]) -> _Failure | None:
     if not obj.get("error") and (code is None or str(code) in _SUCCESS_CODES):
         return None
     message = str(obj.get("error") or obj.get("msg") or obj.get("message") or "error")
-    text = message if code is None else f"{message} (code {code})"
-    return _Failure(
-        "error_end",
-        f"the stream ended with an error: {text}",
-        message,
-        None if code is None else str(code),
-    )
+    if code is None:
+        return _error_end(message, None)
+    return _error_end(message, str(code), shown=f"{message} (code {code})")
+
+
+def _error_end(msg: str, code: str | None, *, shown: str | None = None) -> _Failure:
+    """A failure the server reported: `msg` its words, `shown` what the error message quotes."""
+    return _Failure("error_end", f"the stream ended with an error: {shown or msg}", msg, code)
 
 
 def _from_envelope(obj: dict[str, Any]) -> _Decoded:
@@ -231,7 +232,7 @@ def _from_envelope(obj: dict[str, Any]) -> _Decoded:
     if isinstance(data, str):
         if data.strip().lower() == "done":
             return DoneEvent(session_id=_session_of(obj))
-        return _Failure("error_end", f"the stream ended with an error: {data}", data, code)
+        return _error_end(data, code)
     if isinstance(data, dict) and code in _SUCCESS_CODES:
         piece = data.get("msg")
         if not isinstance(piece, str):
@@ -244,7 +245,7 @@ def _from_envelope(obj: dict[str, Any]) -> _Decoded:
     if isinstance(data, dict):
         message = data.get("msg") or data.get("message") or message
     text = str(message) if message else f"error code {code}"
-    return _Failure("error_end", f"the stream ended with an error: {text}", text, code)
+    return _error_end(text, code)
 
 
 def _text_of(obj: dict[str, Any]) -> str | None:
