@@ -260,17 +260,28 @@ class SyncClientBase:
     shared with the parent process.
     """
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        options: dict[str, Any],
+        *,
+        parent: SyncClientBase | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
         self._options = options
-        self._async_client = AsyncMemories(**options)
         self._lock = threading.Lock()
         self._loop: SharedLoop | None = None
         self._closed = False
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        # Set on copies made by `with_options`: they borrow the parent's loop and pool.
-        self._parent: SyncClientBase | None = None
-        self._changes: dict[str, Any] = {}
+        # A copy made by `with_options` borrows its parent's loop and pool, and derives its async
+        # client from the parent's (`_base`) with `changes`.
+        self._parent = parent
+        self._changes = changes or {}
         self._base: AsyncMemories | None = None
+        if parent is None:
+            self._async_client = AsyncMemories(**options)
+        else:
+            self._base = parent._async_client
+            self._async_client = self._base.with_options(**self._changes)
 
     # -- the one road of every sync call ---------------------------------------------------
 
@@ -317,22 +328,10 @@ class SyncClientBase:
         """A client that shares this one's event loop, connection pool and buckets, with some
         options changed (see `AsyncMemories.with_options`). Closing the copy leaves them open;
         closing this one closes them for the copy too."""
-        copy = object.__new__(type(self))
-        SyncClientBase._init_copy(
-            copy, self, {"unique_id": unique_id, "timeout": timeout, "max_retries": max_retries}
-        )
+        copy = object.__new__(type(self))  # past the generated __init__ and its arguments
+        changes = {"unique_id": unique_id, "timeout": timeout, "max_retries": max_retries}
+        SyncClientBase.__init__(copy, self._options, parent=self, changes=changes)
         return copy
-
-    def _init_copy(self, parent: SyncClientBase, changes: dict[str, Any]) -> None:
-        self._options = parent._options
-        self._lock = threading.Lock()
-        self._loop = None
-        self._closed = False
-        self._finalizer = None
-        self._parent = parent
-        self._changes = changes
-        self._base = parent._async_client
-        self._async_client = self._base.with_options(**changes)
 
     def _run(self, call: Callable[[AsyncMemories], Awaitable[T]]) -> T:
         """Run one async call of the async client on the shared loop and return its result."""
