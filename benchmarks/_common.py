@@ -57,14 +57,8 @@ def machine() -> dict[str, Any]:
     }
 
 
-def median_of(repeats: int, measure: Callable[[], float]) -> float:
-    """The median of several runs of `measure`, after one warm-up run."""
-    measure()
-    return statistics.median(measure() for _ in range(repeats))
-
-
 async def amedian_of(repeats: int, measure: Callable[[], Awaitable[float]]) -> float:
-    """`median_of` for async measurements."""
+    """The median of several runs of the async `measure`, after one warm-up run."""
     await measure()
     return statistics.median([await measure() for _ in range(repeats)])
 
