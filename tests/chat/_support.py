@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import httpx
 
 from memories_async import ChatEvent, RetryPolicy, StreamError
 from memories_async._stream import CHAT_DECODER, ChatStream, EventDecoder
+from tests._support import checked_out_connections
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "chat"
 RACE = "VI606099815446712320"
@@ -80,9 +84,16 @@ def dumps(events: Iterable[ChatEvent]) -> list[dict[str, object]]:
 
 async def poll(condition: Callable[[], bool], *, timeout: float = 2.0) -> bool:
     """Wait until `condition()` holds (close-downs that run on the loop's next turns)."""
-    import anyio
-
     with anyio.move_on_after(timeout):
         while not condition():
             await anyio.sleep(0.001)
     return condition()
+
+
+async def dropped_streams_released(http: httpx.AsyncClient) -> bool:
+    """Let the finalizers of dropped streams run and their close-downs finish; then whether no
+    connection of `http` is checked out."""
+    for _ in range(5):
+        await anyio.lowlevel.checkpoint()
+    gc.collect()
+    return await poll(lambda: checked_out_connections(http) == 0)

@@ -27,7 +27,7 @@ from memories_async import (
 from memories_async.emulator import Emulator, Fault, serve_async
 from memories_async.legacy import AsyncLegacyChat, LegacyTurn
 from tests._support import checked_out_connections
-from tests.chat._support import FAST, LAUNDRY, RACE, poll
+from tests.chat._support import FAST, LAUNDRY, RACE, dropped_streams_released, poll
 
 KEY = "sk-test-chat-emulator-0001"
 QUESTION = "Who broke the world record?"
@@ -269,10 +269,7 @@ async def test_a_plain_loop_left_with_break_releases_its_connection(
     async for event in client.chat.stream([RACE], QUESTION):
         assert isinstance(event, ThinkingEvent)
         break
-    for _ in range(5):
-        await anyio.lowlevel.checkpoint()
-    gc.collect()
-    assert await poll(lambda: checked_out_connections(client.http_client) == 0)
+    assert await dropped_streams_released(client.http_client)
 
 
 async def test_a_stream_opened_and_dropped_unread_releases_its_connection(
@@ -283,10 +280,7 @@ async def test_a_stream_opened_and_dropped_unread_releases_its_connection(
     await stream.__aenter__()
     assert checked_out_connections(client.http_client) == 1
     del stream
-    for _ in range(5):
-        await anyio.lowlevel.checkpoint()
-    gc.collect()
-    assert await poll(lambda: checked_out_connections(client.http_client) == 0)
+    assert await dropped_streams_released(client.http_client)
 
 
 class Boom(Exception):

@@ -3,11 +3,9 @@ lean on the running asyncio loop and under trio must find their way without one.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 
-import anyio.lowlevel
 import httpx
 import pytest
 import trio
@@ -15,7 +13,7 @@ import trio
 from memories_async import AsyncMemories, Rate, ThinkingEvent
 from memories_async.emulator import Emulator, serve
 from tests._support import checked_out_connections, load_fixture
-from tests.chat._support import RACE, poll
+from tests.chat._support import RACE, dropped_streams_released
 from tests.core.test_limits import Recorder, fresh_key, most_in_any_window, search_many
 
 SEARCH_OK = load_fixture("core/search_by_video.json")
@@ -26,14 +24,6 @@ def base_url() -> Iterator[str]:
     with Emulator(parse_delay=0, rate_limits=False, stream_interval=0) as emu, serve(emu) as url:
         yield url
         assert emu.internal_errors == []
-
-
-async def _settle(http: httpx.AsyncClient) -> bool:
-    """Let a dropped stream's finalizer run and its close-down finish on the trio run."""
-    for _ in range(5):
-        await anyio.lowlevel.checkpoint()
-    gc.collect()
-    return await poll(lambda: checked_out_connections(http) == 0)
 
 
 def test_calls_and_a_file_upload_run_under_trio(base_url: str, tmp_path: Path) -> None:
@@ -64,7 +54,7 @@ def test_a_stream_left_with_break_under_trio_releases_its_connection(base_url: s
             async for event in client.chat.stream([RACE], "Who won?"):
                 assert isinstance(event, ThinkingEvent)
                 break
-            assert await _settle(client.http_client)
+            assert await dropped_streams_released(client.http_client)
 
     trio.run(main)
 
@@ -79,7 +69,7 @@ def test_a_stream_opened_and_dropped_unread_under_trio_is_closed_on_the_run(
             await stream.__aenter__()
             assert checked_out_connections(client.http_client) == 1
             del stream
-            assert await _settle(client.http_client)
+            assert await dropped_streams_released(client.http_client)
 
     trio.run(main)
 
