@@ -12,7 +12,9 @@ async with AsyncMemories() as client:
 
 Run the same call again after a crash or a failure: it resumes from the journal, never uploads
 a file twice (files are known by their content hash, so renaming one changes nothing), and
-retries what failed. See `memories_async.ingest._ingest` for how a killed job is reconciled.
+retries what failed. A wrong key or an exhausted account stops the job at once
+(`IngestStoppedError`) without counting against any file. See `memories_async.ingest._ingest`
+for how a killed job is reconciled.
 """
 
 from ._events import (
@@ -20,6 +22,7 @@ from ._events import (
     Failed,
     Failure,
     IngestEvent,
+    IngestStoppedError,
     IngestSummary,
     Parsed,
     Planned,
@@ -42,6 +45,7 @@ __all__ = [
     "Failed",
     "Failure",
     "IngestEvent",
+    "IngestStoppedError",
     "IngestSummary",
     "Journal",
     "JournalError",

@@ -6,11 +6,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from .._errors import APIError, MemoriesError
+
 __all__ = [
     "EventCallback",
     "Failed",
     "Failure",
     "IngestEvent",
+    "IngestStoppedError",
     "IngestSummary",
     "Parsed",
     "Planned",
@@ -78,11 +81,13 @@ class Parsed:
 @dataclass(frozen=True)
 class Failed:
     """`source` failed; `in_doubt` when the server may have received it anyway (checked on the
-    next run before anything is sent again)."""
+    next run before anything is sent again); `gave_up` when it was not tried at all because its
+    attempts are spent (`retry_failed=True` tries it again)."""
 
     source: str
     error: str
     in_doubt: bool = False
+    gave_up: bool = False
     type: Literal["failed"] = "failed"
 
 
@@ -105,10 +110,11 @@ EventCallback: TypeAlias = Callable[[IngestEvent], Awaitable[None] | None]
 
 @dataclass(frozen=True)
 class Failure:
-    """A source that ended this job failed, and the reason."""
+    """A source that ended this job failed, and the reason; `gave_up` as in `Failed`."""
 
     source: str
     error: str
+    gave_up: bool = False
 
 
 @dataclass
@@ -117,7 +123,8 @@ class IngestSummary:
 
     `counts` gives, per journal state, how many of this job's sources are in it; `uploaded` and
     `bytes_sent` count this run's uploads only; `skipped` the sources that needed none (already
-    uploaded, same content as another source, or deferred); `failures` the sources that failed.
+    uploaded, same content as another source, or deferred); `failures` the sources that failed,
+    those that gave up among them (`gave_up`).
     """
 
     counts: dict[str, int]
@@ -130,6 +137,11 @@ class IngestSummary:
     journal: str = ""
 
     @property
+    def gave_up(self) -> int:
+        """How many sources were not tried because their attempts are spent."""
+        return sum(1 for failure in self.failures if failure.gave_up)
+
+    @property
     def ok(self) -> bool:
         """Whether every source is uploaded (or parsed) and nothing failed."""
         return not self.failures and not any(
@@ -138,4 +150,19 @@ class IngestSummary:
 
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
-        return {**asdict(self), "ok": self.ok}
+        return {**asdict(self), "ok": self.ok, "gave_up": self.gave_up}
+
+
+class IngestStoppedError(MemoriesError):
+    """The account refused the job (a wrong key, no credit left, a disabled account), so it
+    stopped at once: nothing more was sent, and the refused attempt does not count against its
+    file. `error` is the vendor's error; `summary` says how far the job got. Fix the account and
+    run the same job again: it resumes."""
+
+    def __init__(self, error: APIError, summary: IngestSummary) -> None:
+        self.error = error
+        self.summary = summary
+        super().__init__(f"the job stopped: the account was refused ({error})")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.error, self.summary))

@@ -20,6 +20,16 @@ the two. Only the last leaves doubt, and it is visible: the record says `uploadi
 may have reached the server (a connection dropped after sending, a timeout, a 5xx other than
 502/503, an unreadable success answer) leaves the same doubt, recorded as `failed` + `in_doubt`.
 
+## A refused account stops the job
+
+An answer that refuses the account rather than the file (`0401` bad key, `0402` no credit,
+`0403`/`9009` not permitted) stops the whole job at once with `IngestStoppedError`: the refused
+attempt is rolled back in the journal (it does not count against the file's `max_attempts`),
+nothing else is sent, and the next run resumes. Until one request of a run has come back without
+such an answer, sends go one at a time, so a wrong key costs one request, not one per worker.
+
+## Reconciliation
+
 Before a run sends anything, every record in doubt is *reconciled* against the server: its
 videos are listed by name (`list_videos`, `video_name` filter) and a video counts as this attempt
 when its name is the name sent, its size equals the file's bytes, its create time is no earlier
@@ -38,6 +48,7 @@ case where a duplicate is possible, and only for a request whose answer never ar
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import inspect
 import os
@@ -50,10 +61,14 @@ import anyio.to_thread
 
 from .._errors import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
+    AuthenticationError,
+    InsufficientCreditError,
     InternalServerError,
     InvalidArgumentError,
     MemoriesError,
+    PermissionDeniedError,
 )
 from .._uploads import FileInput, ProgressCallback
 from ._events import (
@@ -61,6 +76,7 @@ from ._events import (
     Failed,
     Failure,
     IngestEvent,
+    IngestStoppedError,
     IngestSummary,
     Parsed,
     Planned,
@@ -84,6 +100,8 @@ DEFAULT_MAX_ATTEMPTS = 3
 SCRAPE_BATCH = 50
 """Platform URLs per scrape request (one request per platform and batch: the bucket is 1/min)."""
 _HASH_CHUNK = 1 << 20
+ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditError, PermissionDeniedError)
+"""Answers that refuse the account, not the file: they stop the whole job."""
 RECONCILABLE_KINDS = frozenset({"video", "url"})
 """Kinds whose uploads can be found again in the server's video listing after a crash."""
 
@@ -166,6 +184,7 @@ class _Job:
         wait_for_parse: bool,
         on_event: EventCallback | None,
         max_attempts: int,
+        retry_failed: bool,
         unique_id: str | None,
         poll_interval: float,
         parse_timeout: float | None,
@@ -176,6 +195,7 @@ class _Job:
         self.wait_for_parse = wait_for_parse
         self.on_event = on_event
         self.max_attempts = max_attempts
+        self.retry_failed = retry_failed
         self.unique_id = unique_id
         self.poll_interval = poll_interval
         self.parse_timeout = parse_timeout
@@ -192,6 +212,10 @@ class _Job:
         self.watching: dict[str, tuple[Record, float]] = {}
         self.wake = asyncio.Event()
         self.sending_done = False
+        self.account_ok = asyncio.Event()  # a request came back without refusing the account
+        self.probe = asyncio.Lock()  # sends go one at a time until then
+        self.stopped: APIError | None = None
+        self.cancel_scope: anyio.CancelScope | None = None
 
     async def emit(self, event: IngestEvent) -> None:
         if self.on_event is not None:
@@ -287,14 +311,24 @@ class _Job:
             await self.emit(Skipped(source.location, f"already {record.state}", record.remote_id))
             self.watch(record)
             return None
+        if (
+            record.state == "failed"
+            and record.remote_id is None
+            and record.attempts >= self.max_attempts
+            and self.retry_failed
+        ):
+            record.attempts = 0
         if record.state == "failed" and (record.remote_id or record.attempts >= self.max_attempts):
             if file_rows:
                 await self.journal.save(files=file_rows)
             reason = record.last_error or "failed"
-            why = "the server failed to process it" if record.remote_id else "gave up"
-            error = f"{why} after {record.attempts} attempt(s): {reason}"
-            self.failures[source.location] = Failure(source.location, error)
-            await self.emit(Skipped(source.location, error, record.remote_id))
+            if record.remote_id:
+                error = f"the server failed to process it: {reason}"
+            else:
+                error = f"gave up after {record.attempts} attempt(s): {reason}"
+            gave_up = record.remote_id is None
+            self.failures[source.location] = Failure(source.location, error, gave_up=gave_up)
+            await self.emit(Failed(source.location, error, gave_up=gave_up))
             return None
         return record, file_rows
 
@@ -323,7 +357,19 @@ class _Job:
                     )
                 )
                 return
+            if not self.account_ok.is_set():
+                async with self.probe:
+                    if not self.account_ok.is_set():
+                        await self.send(source, record, file_rows, name_key)
+                        return
             await self.send(source, record, file_rows, name_key)
+
+    async def stop(self, error: APIError, records: list[Record]) -> None:
+        """The account was refused: roll back `records` (already restored), stop every task."""
+        await self.journal.save(records)
+        self.stopped = error
+        if self.cancel_scope is not None:
+            self.cancel_scope.cancel()
 
     async def send(
         self,
@@ -332,6 +378,7 @@ class _Job:
         file_rows: list[tuple[str, int, int, str]],
         name_key: tuple[str, int],
     ) -> None:
+        before = dataclasses.replace(record)
         record.state = "uploading"
         record.attempts += 1
         record.attempt_started = time.time()
@@ -345,7 +392,11 @@ class _Job:
 
         try:
             remote_id = await self.upload(source, on_progress)
+        except ACCOUNT_ERRORS as exc:
+            await self.stop(exc, [_restore(record, before)])
+            return
         except MemoriesError as exc:
+            self.account_ok.set()
             record.state = "failed"
             record.in_doubt = maybe_delivered(exc)
             record.last_error = str(exc) or type(exc).__name__
@@ -355,6 +406,7 @@ class _Job:
             self.failures[source.location] = Failure(source.location, record.last_error)
             await self.emit(Failed(source.location, record.last_error, record.in_doubt))
             return
+        self.account_ok.set()
         record.state, record.remote_id = "uploaded", remote_id
         # For videos and URLs, queued for the very next commit but not waited for: if the job
         # dies before it lands, the record is still `uploading` and the next run finds the
@@ -396,7 +448,16 @@ class _Job:
                 await self._scrape_batch(items[start : start + SCRAPE_BATCH])
 
     async def _scrape_batch(self, items: list[tuple[Source, Record]]) -> None:
+        if not self.account_ok.is_set():
+            async with self.probe:
+                if not self.account_ok.is_set():
+                    await self._send_scrape_batch(items)
+                    return
+        await self._send_scrape_batch(items)
+
+    async def _send_scrape_batch(self, items: list[tuple[Source, Record]]) -> None:
         items = sorted(items, key=lambda item: item[0].location)
+        befores = [dataclasses.replace(record) for _, record in items]
         now = time.time()
         for _, record in items:
             record.state, record.attempt_started = "uploading", now
@@ -409,7 +470,12 @@ class _Job:
             task = await self.client.videos.scrape(
                 [s.location for s, _ in items], unique_id=self.unique_id
             )
+        except ACCOUNT_ERRORS as exc:
+            restored = [_restore(r, b) for (_, r), b in zip(items, befores, strict=True)]
+            await self.stop(exc, restored)
+            return
         except MemoriesError as exc:
+            self.account_ok.set()
             error = str(exc) or type(exc).__name__
             for source, record in items:
                 record.state, record.in_doubt, record.last_error = (
@@ -422,6 +488,7 @@ class _Job:
             for source, record in items:
                 await self.emit(Failed(source.location, error, record.in_doubt))
             return
+        self.account_ok.set()
         for _, record in items:
             record.state, record.task_id = "uploaded", task.task_id
         await self.journal.save([r for _, r in items])
@@ -516,7 +583,8 @@ class _Job:
     def summary(self, started: float) -> IngestSummary:
         counts: dict[str, int] = dict.fromkeys(STATES, 0)
         for key in self.keys:
-            counts[self.journal.records[key].state] += 1
+            record = self.journal.records.get(key)  # absent: claimed, then the job stopped
+            counts[record.state if record is not None else "pending"] += 1
         return IngestSummary(
             counts=counts,
             uploaded=self.uploaded,
@@ -538,6 +606,7 @@ async def ingest(
     wait_for_parse: bool = False,
     on_event: EventCallback | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_failed: bool = False,
     unique_id: str | None = None,
     poll_interval: float = 5.0,
     parse_timeout: float | None = 3600.0,
@@ -548,12 +617,14 @@ async def ingest(
     direct video URLs (sent with `upload_url`) and TikTok/YouTube/Instagram URLs (`scrape`).
     The `journal` SQLite file remembers what was sent: run the same call again after a crash, a
     SIGKILL or a failure and it resumes, never sending again what the server already holds and
-    retrying failures up to `max_attempts` attempts in all. At most `concurrency` uploads are in
-    flight; the client's rate buckets pace them (uploads are 1 per second per account).
+    retrying failures up to `max_attempts` attempts in all; `retry_failed` gives sources that
+    used them all up a fresh count. At most `concurrency` uploads are in flight; the client's
+    rate buckets pace them (uploads are 1 per second per account).
 
     With `wait_for_parse`, the call returns once every uploaded video is parsed (polled every
     `poll_interval` seconds, up to `parse_timeout` each). `on_event` hears typed progress events.
-    Failures of single sources do not raise: they are in `summary.failures`.
+    Failures of single sources do not raise: they are in `summary.failures`. An answer refusing
+    the account itself (bad key, no credit) stops the job with `IngestStoppedError`.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidArgumentError(
@@ -577,14 +648,22 @@ async def ingest(
             wait_for_parse=wait_for_parse,
             on_event=on_event,
             max_attempts=max_attempts,
+            retry_failed=retry_failed,
             unique_id=unique_id,
             poll_interval=poll_interval,
             parse_timeout=parse_timeout,
         )
         await job.emit(Planned(len(expanded), sum(s.size for s in expanded)))
-        await job.reconcile()
-        await _run(job, expanded)
-        return job.summary(started)
+        try:
+            await job.reconcile()
+        except ACCOUNT_ERRORS as exc:
+            job.stopped = exc
+        else:
+            await _run(job, expanded)
+        summary = job.summary(started)
+        if job.stopped is not None:
+            raise IngestStoppedError(job.stopped, summary)
+        return summary
     finally:
         await book.aclose()
 
@@ -609,5 +688,13 @@ async def _run(job: _Job, sources: list[Source]) -> None:
             job.wake.set()
 
     async with anyio.create_task_group() as tg:
+        job.cancel_scope = tg.cancel_scope
         tg.start_soon(send_all)
         tg.start_soon(job.watch_parsing)
+
+
+def _restore(record: Record, before: Record) -> Record:
+    """`record` set back to `before`: an attempt the account refused leaves no trace."""
+    for item in dataclasses.fields(Record):
+        setattr(record, item.name, getattr(before, item.name))
+    return record
