@@ -1,14 +1,23 @@
-"""`memories ingest PATH...`: resumable bulk upload with a live progress display."""
+"""`memories ingest PATH...`: resumable bulk upload with a live progress display.
+
+Exit status: 0 when every source is uploaded, 1 when some failed, 3 when the account itself was
+refused (wrong key, no credit) and the job stopped before sending more.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+from contextlib import AbstractAsyncContextManager
 
-from ..ingest import DEFAULT_MAX_ATTEMPTS, ingest
+from ..ingest import DEFAULT_MAX_ATTEMPTS, IngestStoppedError, IngestSummary, ingest
 from ._common import Commands, Console, make_client
 from ._progress import IngestProgress, print_summary
 
-__all__ = ["add_parser", "run"]
+__all__ = ["EXIT_ACCOUNT_REFUSED", "add_parser", "run"]
+
+EXIT_ACCOUNT_REFUSED = 3
+"""The exit status of a job stopped because the account was refused (not a file's failure)."""
 
 
 def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -35,6 +44,11 @@ def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="attempts per source over all runs (%(default)s)",
     )
     parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="give sources that used up their attempts a fresh count",
+    )
+    parser.add_argument(
         "--poll-interval",
         type=float,
         default=5.0,
@@ -44,9 +58,10 @@ def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, console: Console) -> int:
-    """Ingest, show progress, print the summary; exit 1 unless every source is uploaded."""
+    """Ingest, show progress, print the summary; the exit status says how it ended."""
     progress = None if args.json else IngestProgress(console)
-    async with make_client(args) as client:
+    stopped: IngestStoppedError | None = None
+    async with make_client(args) as client, _ticking(progress):
         try:
             summary = await ingest(
                 client,
@@ -56,13 +71,39 @@ async def run(args: argparse.Namespace, console: Console) -> int:
                 wait_for_parse=args.wait,
                 on_event=progress,
                 max_attempts=args.max_attempts,
+                retry_failed=args.retry_failed,
                 poll_interval=args.poll_interval,
             )
+        except IngestStoppedError as exc:
+            stopped, summary = exc, exc.summary
         finally:
             if progress is not None:
                 progress.close()
+    return _report(console, args, summary, stopped)
+
+
+def _ticking(progress: IngestProgress | None) -> AbstractAsyncContextManager[object]:
+    return contextlib.nullcontext() if progress is None else progress.ticking()
+
+
+def _report(
+    console: Console,
+    args: argparse.Namespace,
+    summary: IngestSummary,
+    stopped: IngestStoppedError | None,
+) -> int:
     if args.json:
-        console.json(summary.as_dict())
-    else:
+        data = summary.as_dict()
+        data["stopped"] = None if stopped is None else str(stopped.error)
+        console.json(data)
+    elif stopped is None:
         print_summary(console, summary)
+    else:
+        console.error(
+            f"stopped: the account was refused ({stopped.error}). Nothing more was sent and the"
+            " refused attempt does not count against its file; fix the key or the account and"
+            " run the same command again to resume."
+        )
+    if stopped is not None:
+        return EXIT_ACCOUNT_REFUSED
     return 0 if summary.ok else 1
