@@ -2,7 +2,8 @@
 
 Output is for people by default (a live display on a terminal, plain lines in a pipe) and JSON
 with `--json`. Errors are one line on stderr and a non-zero exit; `--debug` shows tracebacks.
-The global options (`--api-key`, `--base-url`, `--json`, `--debug`) go before or after the command.
+The global options (`--api-key`, `--base-url`, `--json`, `--debug`) go before or after the command;
+`memories emulator` takes the emulator's own flags instead of the client's `--api-key`/`--base-url`.
 """
 
 from __future__ import annotations
@@ -13,28 +14,47 @@ import inspect
 import logging
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 from .._errors import MemoriesError
 from .._version import __version__
 from . import _chat, _demo, _emulator, _ingest, _search, _videos
-from ._common import Console
+from ._common import Commands, Console
 
 __all__ = ["build_parser", "main"]
 
 _GLOBAL_DEFAULTS = {"api_key": None, "base_url": None, "json": False, "debug": False}
 
 
-def _common_options() -> argparse.ArgumentParser:
+class _Parser(argparse.ArgumentParser):
+    """A parser whose subcommands report unknown arguments with their own usage line."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and self.prog != _PROG:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+_PROG = "memories"
+
+
+def _common_options(*, client: bool = True) -> argparse.ArgumentParser:
     # Defaults are SUPPRESSed so that an option given before the command is not overwritten by
     # the subcommand's copy of it; main() fills in what nobody gave.
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("global options")
-    group.add_argument(
-        "--api-key", default=argparse.SUPPRESS, help="API key (default: $MEMORIES_API_KEY)"
-    )
-    group.add_argument(
-        "--base-url", default=argparse.SUPPRESS, help="API base URL (default: $MEMORIES_BASE_URL)"
-    )
+    if client:
+        group.add_argument(
+            "--api-key", default=argparse.SUPPRESS, help="API key (default: $MEMORIES_API_KEY)"
+        )
+        group.add_argument(
+            "--base-url",
+            default=argparse.SUPPRESS,
+            help="API base URL (default: $MEMORIES_BASE_URL)",
+        )
     group.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
     )
@@ -47,16 +67,19 @@ def _common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     common = _common_options()
-    parser = argparse.ArgumentParser(
-        prog="memories",
+    parser = _Parser(
+        prog=_PROG,
         parents=[common],
         description="Memories.ai from the command line: bulk ingest, search, chat, and a local "
         "emulator. Start with `memories demo`.",
     )
     parser.add_argument("--version", action="version", version=f"memories-async {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (_ingest, _search, _chat, _videos, _emulator, _demo):
+    commands = cast(
+        Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    )
+    for module in (_ingest, _search, _chat, _videos, _demo):
         module.add_parser(commands, common)
+    _emulator.add_parser(commands, _common_options(client=False))
     return parser
 
 

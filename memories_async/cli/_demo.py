@@ -31,7 +31,7 @@ _FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
     """Register `demo`."""
     parser = commands.add_parser(
-        "demo", parents=[common], help="a 30-second tour on a local emulator", description=__doc__
+        "demo", parents=[common], help="a few-seconds tour on a local emulator", description=__doc__
     )
     parser.add_argument(
         "--parse-delay",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._client import AsyncMemories
 from ._common import Commands, Console, duration, human_bytes, make_client
 
 __all__ = ["add_parser"]
@@ -63,14 +64,30 @@ async def run_list(args: argparse.Namespace, console: Console) -> int:
 
 
 async def run_delete(args: argparse.Namespace, console: Console) -> int:
-    """Delete the given videos."""
+    """Delete the given videos that exist; exit 1 if some did not.
+
+    The server answers a deletion with success whether or not a number existed, so each number
+    is looked up first: the report says which videos were deleted and which were not found.
+    """
+    wanted = list(dict.fromkeys(args.video_nos))
     async with make_client(args) as client:
-        await client.videos.delete(args.video_nos)
+        found = [number for number in wanted if await _exists(client, number)]
+        if found:
+            await client.videos.delete(found)
+    missing = [number for number in wanted if number not in found]
     if args.json:
-        console.json({"deleted": args.video_nos})
+        console.json({"deleted": found, "not_found": missing})
     else:
-        console.line(f"deleted {len(args.video_nos)} video(s)")
-    return 0
+        if found:
+            console.line(f"deleted {len(found)} video(s): {' '.join(found)}")
+        if missing:
+            console.line(console.bad(f"not found: {' '.join(missing)}"))
+    return 1 if missing else 0
+
+
+async def _exists(client: AsyncMemories, video_no: str) -> bool:
+    page = await client.videos.list(video_no=video_no, size=1)
+    return any(video.video_no == video_no for video in page.videos)
 
 
 async def run_download(args: argparse.Namespace, console: Console) -> int:

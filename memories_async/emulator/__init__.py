@@ -16,12 +16,16 @@ with serve(emu) as base_url:                                # real socket on 127
 ```
 """
 
-from ._app import API_PREFIX, Emulator
-from ._config import EmulatorConfig
-from ._faults import EmulatedDisconnect, Fault, FaultRegistry, FaultRule
-from ._ratelimit import RATE_LIMITS, Limit, RateLimiter
-from ._records import REDACTED, CallbackRecord, FileInfo, RequestLog, RequestRecord
-from ._server import ServerThread, serve, serve_async
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import API_PREFIX, Emulator
+    from ._config import EmulatorConfig
+    from ._faults import EmulatedDisconnect, Fault, FaultRegistry, FaultRule
+    from ._ratelimit import RATE_LIMITS, Limit, RateLimiter
+    from ._records import REDACTED, CallbackRecord, FileInfo, RequestLog, RequestRecord
+    from ._server import ServerThread, serve, serve_async
 
 __all__ = [
     "API_PREFIX",
@@ -43,3 +47,39 @@ __all__ = [
     "serve",
     "serve_async",
 ]
+
+# Loaded on first use, so that `memories_async.emulator._options` (the command line's flags) can be
+# imported by `memories --help` without the emulator's extra (Starlette, uvicorn) installed.
+_LAZY: dict[str, str] = {
+    "API_PREFIX": "._app",
+    "Emulator": "._app",
+    "EmulatorConfig": "._config",
+    "EmulatedDisconnect": "._faults",
+    "Fault": "._faults",
+    "FaultRegistry": "._faults",
+    "FaultRule": "._faults",
+    "RATE_LIMITS": "._ratelimit",
+    "Limit": "._ratelimit",
+    "RateLimiter": "._ratelimit",
+    "REDACTED": "._records",
+    "CallbackRecord": "._records",
+    "FileInfo": "._records",
+    "RequestLog": "._records",
+    "RequestRecord": "._records",
+    "ServerThread": "._server",
+    "serve": "._server",
+    "serve_async": "._server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

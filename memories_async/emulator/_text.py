@@ -88,40 +88,85 @@ def hhmmss(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-_SUBJECTS = (
-    "a woman in a red jacket",
-    "two children",
-    "an elderly man",
-    "a brown dog",
-    "a cyclist",
-    "a group of friends",
-    "a chef",
-    "a street musician",
-    "a delivery driver",
-    "a cat",
-)
-_ACTIONS = (
-    "walks along",
-    "waits beside",
-    "laughs near",
-    "carries boxes across",
-    "points at something on",
-    "sits quietly by",
-    "runs through",
-    "takes photos of",
-)
-_PLACES = (
-    "a sunny beach",
-    "a crowded market",
-    "a city park",
-    "a quiet kitchen",
-    "a parking lot",
-    "a mountain trail",
-    "a train platform",
-    "a snowy street",
-    "a small office",
-    "a riverside path",
-)
+_SCENES: dict[str, tuple[str, ...]] = {
+    "beach": (
+        "surfers paddle out from the beach past the breaking waves",
+        "a surfer rides a long wave toward the shore",
+        "two children build a sandcastle on the beach",
+        "a lifeguard watches the swimmers from the tower",
+        "the sun sinks behind the surfers as the beach empties",
+        "a brown dog chases the foam along the sand",
+    ),
+    "city": (
+        "cars stream through a busy intersection at night",
+        "headlights blur across the wet street",
+        "a cyclist waits at a red light under the neon signs",
+        "a bus pulls up to a crowded stop",
+        "pedestrians cross in front of the waiting taxis",
+        "the traffic thins as the lights turn green again",
+    ),
+    "kitchen": (
+        "a chef drops fresh pasta into boiling water",
+        "garlic sizzles in olive oil in a wide pan",
+        "the chef stirs tomato sauce with a wooden spoon",
+        "basil leaves are torn over the simmering sauce",
+        "the pasta is drained and tossed in the pan",
+        "a plate of pasta is finished with grated parmesan",
+    ),
+    "park": (
+        "a woman in a red jacket walks her dog along the path",
+        "two children swing on the playground",
+        "an elderly man feeds pigeons from a bench",
+        "joggers pass under the tall trees",
+        "a street musician plays guitar by the fountain",
+        "friends spread a blanket on the grass for a picnic",
+    ),
+    "mountain": (
+        "hikers climb a rocky trail above the tree line",
+        "a hiker stops to look over the valley",
+        "clouds drift across the snowy peaks",
+        "the group crosses a narrow wooden bridge",
+        "a marmot watches the hikers from a boulder",
+        "the trail winds down toward a mountain lake",
+    ),
+    "station": (
+        "commuters wait on a crowded train platform",
+        "a train slides into the station",
+        "passengers step off and hurry to the exits",
+        "a conductor waves from the open door",
+        "a man checks the departure board",
+        "the train pulls away into the tunnel",
+    ),
+    "market": (
+        "shoppers browse stalls of fruit and vegetables",
+        "a vendor weighs a bag of oranges",
+        "a baker sets out fresh bread on the counter",
+        "two friends taste cheese at a stall",
+        "a delivery driver carries boxes across the square",
+        "the stalls are packed away at the end of the day",
+    ),
+    "office": (
+        "a team gathers around a whiteboard",
+        "a woman presents charts on a large screen",
+        "colleagues type quietly at their desks",
+        "someone pours coffee in the small kitchen",
+        "two people talk over a printed plan",
+        "the lights go off as the last person leaves",
+    ),
+}
+"""Each video's transcript stays in one scene, chosen from its name (or its bytes)."""
+
+_SCENE_WORDS: dict[str, frozenset[str]] = {
+    "beach": frozenset({"beach", "surf", "surfer", "surfers", "sea", "ocean", "sunset", "waves"}),
+    "city": frozenset({"city", "traffic", "street", "night", "car", "cars", "downtown"}),
+    "kitchen": frozenset({"kitchen", "cooking", "cook", "pasta", "recipe", "chef", "food"}),
+    "park": frozenset({"park", "picnic", "playground", "dog", "garden"}),
+    "mountain": frozenset({"mountain", "hike", "hiking", "trail", "snow", "snowy", "alps"}),
+    "station": frozenset({"train", "station", "platform", "subway", "metro", "commute"}),
+    "market": frozenset({"market", "shop", "shopping", "stall", "bazaar"}),
+    "office": frozenset({"office", "meeting", "work", "team", "desk"}),
+}
+
 _SAYINGS = (
     "Okay, let's get started.",
     "Look over there, do you see it?",
@@ -139,22 +184,37 @@ def _name_words(name: str) -> str:
     return " ".join(words) or "untitled"
 
 
+def _scene_for(name: str, rng: random.Random) -> tuple[str, ...]:
+    words = {w.lower() for w in re.split(r"[^A-Za-z0-9]+", name) if w}
+    for scene, markers in _SCENE_WORDS.items():
+        if words & markers:
+            return _SCENES[scene]
+    return _SCENES[rng.choice(sorted(_SCENES))]
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + "."
+
+
 def fake_transcripts(seed: bytes, name: str, duration: int) -> tuple[list[Segment], list[Segment]]:
     """Visual and audio transcripts for an uploaded file, derived from a hash of it and its name.
 
-    The first visual segment names the file's words, so searching for them finds the upload.
+    Every visual segment describes the one scene the file's name suggests (a random one when it
+    suggests none), in an order drawn from the bytes; the first also names the file's words, so
+    searching for them finds the upload.
     """
     rng = random.Random(hashlib.sha256(seed + b"\0" + name.encode()).digest())
+    scene = list(_scene_for(name, rng))
+    rng.shuffle(scene)  # other bytes, another cut of the same scene
     visual: list[Segment] = []
     audio: list[Segment] = []
     start = 0
     while start < duration or not visual:
         end = min(duration, start + rng.randint(4, 10)) if duration > 0 else 0
         end = max(end, start)
-        scene = f"{rng.choice(_SUBJECTS)} {rng.choice(_ACTIONS)} {rng.choice(_PLACES)}"
-        if not visual:
-            scene = f"Opening shot of {_name_words(name)}: {scene}"
-        visual.append(Segment(start, end, scene[0].upper() + scene[1:] + "."))
+        moment = scene[len(visual) % len(scene)]
+        text = f"Opening shot of {_name_words(name)}: {moment}" if not visual else moment
+        visual.append(Segment(start, end, _sentence(text)))
         audio.append(Segment(start, end, rng.choice(_SAYINGS)))
         if end <= start:
             break
@@ -235,8 +295,7 @@ def split_pieces(text: str, words: int = 3) -> list[str]:
 def caption_text(prompt: str, source: str, persons: Sequence[str]) -> str:
     """A caption for a video or image, naming the persons asked for."""
     rng = random.Random(hashlib.sha256(f"{prompt}\0{source}".encode()).digest())
-    scene = f"{rng.choice(_SUBJECTS)} {rng.choice(_ACTIONS)} {rng.choice(_PLACES)}"
-    text = f"{scene[0].upper()}{scene[1:]}."
+    text = _sentence(rng.choice(_scene_for(source, rng)))
     for i, person in enumerate(persons):
         seconds = 2 + 3 * i + rng.randint(0, 2)
         text += f" {person} is identified by the reference image at {hhmmss(seconds)}."

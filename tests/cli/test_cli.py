@@ -131,7 +131,7 @@ def test_videos_list_download_and_delete(run: Invoke, tmp_path: Path) -> None:
     assert out.startswith("saved ")
 
     code, out, _ = run("--json", "videos", "delete", SEED_VIDEO)
-    assert code == 0 and json.loads(out) == {"deleted": [SEED_VIDEO]}
+    assert code == 0 and json.loads(out) == {"deleted": [SEED_VIDEO], "not_found": []}
     code, out, _ = run("--json", "videos", "list")
     assert json.loads(out)["total"] == 4
 
@@ -245,6 +245,12 @@ def test_demo_runs_end_to_end_in_a_fresh_process() -> None:
         assert expected in out, f"{expected!r} missing from:\n{out}"
     assert lines_starting(out, "uploaded ") == 3 and "\x1b" not in out
     assert "Traceback" not in done.stderr
+    references = out.split("references:\n")[1].split("\n\n")[0].splitlines()
+    assert references and len(set(references)) == len(references)
+    moments = [line.split()[2] for line in references]
+    for moment in moments:  # a keyframe is not printed again beside the span holding it
+        assert not any(m != moment and m.startswith(moment + "-") for m in moments), references
+    assert all("beach" in line for line in references)
 
 
 async def test_a_streamed_answer_on_a_terminal_dims_thinking_and_times_its_references() -> None:
@@ -267,4 +273,89 @@ async def test_a_streamed_answer_on_a_terminal_dims_thinking_and_times_its_refer
     assert lines[1] == "The answer."
     assert lines[2] == "\x1b[1mreferences:\x1b[0m"
     assert " 0:23" in lines[3] and " 0:30-0:36  A close-up view" in lines[4]
-    assert len(refs) == 1 and len(lines) == 6
+    # The fixture names 0:30-0:36 twice (visual_ts and audio_ts, same text): printed once.
+    assert len(refs) == 1 and len(lines) == 5
+
+
+def test_a_wrong_key_stops_ingest_after_one_upload_with_its_own_exit_status(
+    server: tuple[Emulator, str], emu: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = media(tmp_path)
+    journal = str(tmp_path / "j.sqlite")
+    emu.faults.add("upload", Fault.error("0401", "invalid API key"), times=3)
+    argv = ["--api-key", KEY, "--base-url", server[1]]
+    for _ in range(3):
+        code = main([*argv, "ingest", str(folder), "--journal", journal])
+        assert code == 3  # not 1: no file failed, the account was refused
+    assert sum(1 for r in emu.requests if r.endpoint == "upload") == 3
+    err = capsys.readouterr().err
+    assert err.count("stopped: the account was refused (invalid API key") == 3
+    assert "run the same command again to resume" in err and KEY not in err
+
+    code = main([*argv, "ingest", str(folder), "--journal", journal])
+    out = capsys.readouterr().out
+    assert code == 0 and lines_starting(out, "uploaded ") == 2 and "gave up" not in out
+
+
+def test_ingest_summary_agrees_with_its_lines_and_retry_failed_recovers(
+    run: Invoke, emu: Emulator, tmp_path: Path
+) -> None:
+    folder = media(tmp_path)
+    journal = str(tmp_path / "j.sqlite")
+    emu.faults.add("upload", Fault.error("0003", "emulated rejection"), times=2)
+    code, out, _ = run("ingest", str(folder), "--journal", journal, "--max-attempts", "1")
+    assert code == 1 and lines_starting(out, "failed ") == 2
+
+    code, out, _ = run("ingest", str(folder), "--journal", journal, "--max-attempts", "1")
+    assert code == 1
+    assert lines_starting(out, "failed ") == 2 and lines_starting(out, "skipped ") == 0
+    assert "gave up after 1 attempt(s): emulated rejection" in out
+    assert "0 uploaded (0 B), 0 skipped, 2 failed (2 gave up)" in out
+    assert "--retry-failed" in out
+
+    code, out, _ = run(
+        "ingest", str(folder), "--journal", journal, "--max-attempts", "1", "--retry-failed"
+    )
+    assert code == 0 and lines_starting(out, "uploaded ") == 2
+
+
+def test_a_bad_flag_shows_the_usage_of_its_own_subcommand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["search", "runner", "--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: memories search") and "unrecognized arguments: --bogus" in err
+    assert main(["videos", "delete", "VI1", "--bogus"]) == 2
+    assert capsys.readouterr().err.startswith("usage: memories videos delete")
+
+
+def test_videos_delete_reports_what_existed(run: Invoke, emu: Emulator) -> None:
+    code, out, _ = run("videos", "delete", SEED_VIDEO, "VI000")
+    assert code == 1
+    assert f"deleted 1 video(s): {SEED_VIDEO}" in out and "not found: VI000" in out
+    deletes = [r for r in emu.requests if r.endpoint == "delete_videos"]
+    assert len(deletes) == 1 and deletes[0].json == [SEED_VIDEO]
+    code, out, _ = run("--json", "videos", "delete", "VI000")
+    assert code == 1 and json.loads(out) == {"deleted": [], "not_found": ["VI000"]}
+    assert sum(1 for r in emu.requests if r.endpoint == "delete_videos") == 1
+
+
+def test_the_emulator_command_takes_the_emulator_flags_and_restricts_keys() -> None:
+    argv = [sys.executable, "-m", "memories_async.cli", "emulator", "--port", "0", "--no-seed"]
+    argv += ["--api-key", "sk-only-this-one-123", "--rate-limit-status", "429"]
+    argv += ["--scraper-delay", "0", "--caption-delay", "0", "--log-level", "warning"]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().split()[-1]
+        url = f"{base_url}/serve/api/v1/list_videos"
+        refused = httpx.post(url, json={}, headers={"Authorization": "sk-another-key-456"}).json()
+        accepted = httpx.post(url, json={}, headers={"Authorization": "sk-only-this-one-123"})
+        assert refused["code"] == "0401"
+        assert accepted.json()["code"] == "0000"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
