@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 __all__ = [
     "APIConnectionError",
@@ -25,7 +25,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "StreamError",
+    "StreamErrorReason",
     "VideoProcessingError",
     "WaitTimeoutError",
     "error_for",
@@ -33,7 +35,21 @@ __all__ = [
 
 
 class MemoriesError(Exception):
-    """Base class of every exception raised by memories-async."""
+    """Base class of every exception raised by memories-async.
+
+    Every one pickles with its attributes (bulk jobs raise them in worker processes), although
+    most take keyword-only arguments that `Exception`'s own pickling cannot pass back.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[MemoriesError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidArgumentError(MemoriesError, ValueError):
@@ -62,6 +78,12 @@ class WaitTimeoutError(MemoriesError, TimeoutError):
         super().__init__(message)
 
 
+StreamErrorReason: TypeAlias = Literal[
+    "error_end", "disconnected", "incomplete", "malformed", "closed", "idle", "too_large"
+]
+"""Why a streamed answer failed; see `StreamError`."""
+
+
 class StreamError(MemoriesError):
     """A streamed answer failed after it began: the server sent an error end, the connection
     broke, or the stream stopped without its end marker.
@@ -70,14 +92,17 @@ class StreamError(MemoriesError):
     what it showed. `reason` is `"error_end"` (the vendor's end event said so; `msg` is its
     message and `code` its code), `"disconnected"` (the connection broke or timed out),
     `"incomplete"` (the body ended without an end marker), `"malformed"` (an event that is not
-    JSON) or `"closed"` (the caller closed the stream before its end and then asked for it).
+    JSON), `"idle"` (no event arrived within `stream_idle_timeout`, keep-alive comments
+    aside), `"too_large"` (a line or an event over `max_event_bytes`) or `"closed"` (the caller
+    closed the stream before its end and then asked for it). A stream that failed after the
+    server answered is never sent again: the server may have acted on it.
     """
 
     def __init__(
         self,
         message: str,
         *,
-        reason: str,
+        reason: StreamErrorReason,
         msg: str | None = None,
         code: str | None = None,
         partial_text: str = "",
@@ -128,7 +153,8 @@ class APIError(MemoriesError):
     """The server answered with an error: a vendor `code` other than success, or HTTP >= 400.
 
     `code` is the vendor's code as a string (`"0429"`, or `"-1"` from the caption host), `msg`
-    its message, `status_code` the HTTP status and `request_id` the server's id if it sent one.
+    its message, `status_code` the HTTP status, `request_id` the server's id if it sent one, and
+    `retry_after` the seconds its `Retry-After` asked to wait, if any.
     """
 
     def __init__(
@@ -140,6 +166,7 @@ class APIError(MemoriesError):
         request_id: str | None = None,
         endpoint: str | None = None,
         body: Any = None,
+        retry_after: float | None = None,
     ) -> None:
         self.msg = msg
         self.code = code
@@ -147,6 +174,7 @@ class APIError(MemoriesError):
         self.request_id = request_id
         self.endpoint = endpoint
         self.body = body
+        self.retry_after = retry_after
         super().__init__(msg)
 
     def __str__(self) -> str:
@@ -190,17 +218,23 @@ class RateLimitError(APIError):
     `retry_after` is the server's hint in seconds, when it gave one.
     """
 
-    def __init__(self, msg: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(msg, **kwargs)
-        self.retry_after = retry_after
-
 
 class InternalServerError(APIError):
     """The server failed (HTTP 5xx)."""
 
 
 class APIResponseValidationError(APIError):
-    """The server answered success, but with data that does not fit the documented shape."""
+    """The server answered success, but with data that does not fit the documented shape (or
+    that could not be read at all: undecodable, nested too deeply, not JSON)."""
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The answer was larger than the client's `max_response_bytes`; `limit` is that limit.
+    Reading stopped there, so a hostile or broken server cannot exhaust memory."""
+
+    def __init__(self, msg: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(msg, **kwargs)
+        self.limit = limit
 
 
 _BY_CODE: Mapping[str, type[APIError]] = {
@@ -266,7 +300,6 @@ def error_for(
         "request_id": request_id,
         "endpoint": endpoint,
         "body": body,
+        "retry_after": retry_after,
     }
-    if cls is RateLimitError:
-        return RateLimitError(message, retry_after=retry_after, **common)
     return cls(message, **common)

@@ -20,6 +20,8 @@ import anyio
 import httpx
 import pydantic
 
+from ._body import ACCEPT_ENCODING, read_body
+from ._deadline import CallDeadline
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -31,7 +33,9 @@ from ._errors import (
 from ._limits import RateLimiter
 from ._retry import RetryPolicy, parse_retry_after
 
-__all__ = ["Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
+__all__ = ["CallLimits", "Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
+
+_MIB = 1 << 20
 
 logger = logging.getLogger("memories_async")
 
@@ -76,6 +80,33 @@ class HostConfig:
     limiter: RateLimiter
 
 
+@dataclass(frozen=True)
+class CallLimits:
+    """What a server can make one call hold, or wait for (the client's arguments of these names).
+
+    `max_response_bytes` caps a decoded JSON answer, `max_event_bytes` one line or event of a
+    stream, `total_timeout` the time a call spends with the server (`_deadline`), and
+    `stream_idle_timeout` the time a stream may go without an event. `None` lifts a limit.
+    """
+
+    max_response_bytes: int | None = 32 * _MIB
+    max_event_bytes: int | None = 1 * _MIB
+    total_timeout: float | None = 300.0
+    stream_idle_timeout: float | None = 300.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_response_bytes", "max_event_bytes"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError(f"{name} must be an int or None")
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be positive")
+        for name in ("total_timeout", "stream_idle_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive")
+
+
 class StreamingBody(Protocol):
     """A request body produced as it is sent; `chunks()` starts again from byte 0 on each call."""
 
@@ -113,9 +144,17 @@ def _request_id(response: httpx.Response) -> str | None:
     return None
 
 
-def _short_text(response: httpx.Response) -> str:
-    text = response.text.strip()
+def _short_text(content: bytes) -> str:
+    text = content.decode("utf-8", "replace").strip()
     return text[:300] + ("…" if len(text) > 300 else "")
+
+
+def _load_json(content: bytes) -> tuple[bool, Any]:
+    """(parsed, value) of a JSON body; too deep a nesting counts as not JSON we can read."""
+    try:
+        return True, json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return False, None
 
 
 class Pipeline:
@@ -128,13 +167,18 @@ class Pipeline:
         hosts: Mapping[str, HostConfig],
         retry: RetryPolicy,
         timeout: httpx.Timeout,
+        limits: CallLimits | None = None,
     ) -> None:
         self.http = http
         self.hosts = hosts
         self.retry = retry
         self.timeout = timeout
+        self.limits = limits or CallLimits()
         self._timeout_extension = timeout.as_dict()
         self._headers: dict[str, dict[str, str]] = {}
+        self._secrets = tuple(
+            value for host in hosts.values() for value in host.auth_headers.values() if value
+        )
 
     # -- public -----------------------------------------------------------------------------
 
@@ -183,22 +227,32 @@ class Pipeline:
         With `keep_envelope` the whole JSON answer is validated instead, for endpoints that put
         fields (such as `session_id`) beside `data`.
         """
-        retries = 0
-        while True:
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                await self._acquire(endpoint)
-                request = self._build(endpoint, params, json, data, body, timeout, None)
-                response = await self._send(endpoint, request, stream=False)
-                status = response.status_code
-                result = self._parse(endpoint, response, cast_to, keep_envelope)
-                self._log(endpoint, retries, status, started)
-                return result
-            except MemoriesError as error:
-                self._log(endpoint, retries, status, started, error)
-                await self._backoff_or_raise(endpoint, error, retries)
-                retries += 1
+        with CallDeadline(self.limits.total_timeout) as deadline:
+            retries = 0
+            while True:
+                started = time.monotonic()
+                status: int | str = "-"
+                try:
+                    await self._acquire(endpoint, deadline)
+                    request = self._build(endpoint, params, json, data, body, timeout, None)
+                    response = await self._send(endpoint, request, deadline, body)
+                    status = response.status_code
+                    try:
+                        content = await read_body(
+                            response, limit=self.limits.max_response_bytes, endpoint=endpoint.name
+                        )
+                    except httpx.TransportError as exc:
+                        raise self._connection_error(endpoint, exc, request, sent=True) from None
+                    finally:
+                        await _close(response)
+                    result = self._parse(endpoint, response, content, cast_to, keep_envelope)
+                    self._log(endpoint, retries, status, started)
+                    return result
+                except MemoriesError as error:
+                    self._log(endpoint, retries, status, started, error)
+                    await self._backoff_or_raise(endpoint, error, retries)
+                    retries += 1
+        raise self._deadline_error(endpoint)
 
     @asynccontextmanager
     async def stream(
@@ -247,32 +301,38 @@ class Pipeline:
         the caller must `aclose()` it. For objects that hold a stream across calls (`ChatStream`)
         without keeping a suspended async generator alive.
         """
-        retries = 0
-        while True:
-            started = time.monotonic()
-            status: int | str = "-"
-            try:
-                await self._acquire(endpoint)
-                request = self._build(endpoint, params, json, data, body, timeout, accept)
-                response = await self._send(endpoint, request, stream=True)
-                status = response.status_code
+        with CallDeadline(self.limits.total_timeout) as deadline:
+            retries = 0
+            while True:
+                started = time.monotonic()
+                status: int | str = "-"
                 try:
-                    await self._check_stream(endpoint, response)
-                except BaseException:
-                    await response.aclose()
-                    raise
-                self._log(endpoint, retries, status, started)
-                return response
-            except MemoriesError as error:
-                self._log(endpoint, retries, status, started, error)
-                await self._backoff_or_raise(endpoint, error, retries)
-                retries += 1
+                    await self._acquire(endpoint, deadline)
+                    request = self._build(endpoint, params, json, data, body, timeout, accept)
+                    response = await self._send(endpoint, request, deadline, body)
+                    status = response.status_code
+                    try:
+                        await self._check_stream(endpoint, request, response)
+                    except BaseException:
+                        await _close(response)
+                        raise
+                    self._log(endpoint, retries, status, started)
+                    return response
+                except MemoriesError as error:
+                    self._log(endpoint, retries, status, started, error)
+                    await self._backoff_or_raise(endpoint, error, retries)
+                    retries += 1
+        raise self._deadline_error(endpoint)
 
     # -- steps ------------------------------------------------------------------------------
 
-    async def _acquire(self, endpoint: Endpoint) -> None:
+    async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline) -> None:
         if endpoint.bucket is not None:
-            await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
+            deadline.pause(endpoint)  # the wait for a rate slot is our own queue, not the server
+            try:
+                await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
+            finally:
+                deadline.resume(endpoint)
 
     def _build(
         self,
@@ -332,56 +392,129 @@ class Pipeline:
         if cached is None:
             merged = [*self.http.headers.items(), *self.hosts[host].auth_headers.items()]
             cached = {name.lower(): value for name, value in merged}
+            # Only what `_body` inflates within bounds; a caller's client may ask for more.
+            cached["accept-encoding"] = ACCEPT_ENCODING
             self._headers[host] = cached
         return dict(cached)
 
     async def _send(
-        self, endpoint: Endpoint, request: httpx.Request, *, stream: bool
+        self,
+        endpoint: Endpoint,
+        request: httpx.Request,
+        deadline: CallDeadline,
+        body: StreamingBody | None,
     ) -> httpx.Response:
+        """Send `request` and return once the answer's head arrived (its body is not read).
+
+        The clock of `deadline` stops while an upload's body is being written. A transport
+        error becomes an `APIConnectionError` whose cause carries no secret (see
+        `_connection_error`); it is raised outside the `except` block, so that the original,
+        holding the request and its headers, is not kept as the context either.
+        """
+        if body is not None and isinstance(request.stream, httpx.AsyncByteStream):
+            request.stream = _ResumingStream(request.stream, deadline, request)
+            deadline.pause(request)
         try:
-            return await self.http.send(request, stream=stream)
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
+            return await self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            failure: httpx.TransportError = exc
+        finally:
+            deadline.resume(request)
+        raise self._connection_error(endpoint, failure, request, sent=False)
+
+    def _connection_error(
+        self,
+        endpoint: Endpoint,
+        exc: httpx.TransportError,
+        request: httpx.Request,
+        *,
+        sent: bool,
+    ) -> APIConnectionError:
+        """The SDK's error for a transport failure, chained to a copy of it that holds no key.
+
+        `sent` is true once an answer has begun: nothing can then have been "before send".
+        """
+        text = self._scrub(str(exc))
+        cause = type(exc)(text)
+        cause.request = _redacted(request, self._secrets)
+        if isinstance(exc, httpx.TimeoutException):
+            error: APIConnectionError = APITimeoutError(
                 f"{endpoint.name}: request timed out ({type(exc).__name__})",
                 endpoint=endpoint.name,
-                before_send=isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
-            ) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"{endpoint.name}: connection failed ({type(exc).__name__}: {exc})",
+                before_send=not sent and isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
+            )
+        else:
+            error = APIConnectionError(
+                f"{endpoint.name}: connection failed ({type(exc).__name__}: {text})",
                 endpoint=endpoint.name,
-                before_send=isinstance(exc, httpx.ConnectError),
-            ) from exc
+                before_send=not sent and isinstance(exc, httpx.ConnectError),
+            )
+        error.__cause__ = cause
+        return error
 
-    def _decode(self, endpoint: Endpoint, response: httpx.Response) -> Any:
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def _deadline_error(self, endpoint: Endpoint) -> APITimeoutError:
+        return APITimeoutError(
+            f"{endpoint.name}: the call did not finish within total_timeout"
+            f" ({self.limits.total_timeout:g}s)",
+            endpoint=endpoint.name,
+        )
+
+    def _decode(self, endpoint: Endpoint, response: httpx.Response, content: bytes) -> Any:
         """Parse a complete answer and raise the mapped error if it is one."""
-        payload: Any = None
-        parsed = False
-        if response.content:
-            try:
-                payload = response.json()
-                parsed = True
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                payload = None
+        parsed, payload = _load_json(content) if content else (False, None)
         if response.status_code >= 400:
-            raise self._error(endpoint, response, payload if parsed else None)
-        if not parsed and endpoint.envelope != "none":
+            raise self._error(endpoint, response, content, payload if parsed else None)
+        if 300 <= response.status_code < 400:
+            location = httpx.URL(response.headers.get("location", "")).host or "nowhere"
             raise APIResponseValidationError(
-                f"{endpoint.name}: expected a JSON answer, got {_short_text(response)!r}",
+                f"{endpoint.name}: the server answered with a redirect (HTTP"
+                f" {response.status_code} to {location}), which the SDK does not follow",
                 status_code=response.status_code,
                 request_id=_request_id(response),
                 endpoint=endpoint.name,
             )
+        if not parsed and endpoint.envelope != "none":
+            what = "JSON nested too deeply" if content.lstrip()[:1] in (b"[", b"{") else ""
+            raise APIResponseValidationError(
+                f"{endpoint.name}: expected a JSON answer, got "
+                + (what or repr(_short_text(content))),
+                status_code=response.status_code,
+                request_id=_request_id(response),
+                endpoint=endpoint.name,
+            )
+        if endpoint.envelope in ("vendor", "caption") and not (
+            isinstance(payload, dict) and "code" in payload
+        ):
+            raise APIResponseValidationError(
+                f"{endpoint.name}: the answer has no envelope (no `code`):"
+                f" {_short_text(content)[:200]!r}",
+                status_code=response.status_code,
+                request_id=_request_id(response),
+                endpoint=endpoint.name,
+                body=payload,
+            )
         if self._is_envelope_error(endpoint, payload):
-            raise self._error(endpoint, response, payload)
+            raise self._error(endpoint, response, content, payload)
         return payload
 
-    async def _check_stream(self, endpoint: Endpoint, response: httpx.Response) -> None:
+    async def _check_stream(
+        self, endpoint: Endpoint, request: httpx.Request, response: httpx.Response
+    ) -> None:
         content_type = response.headers.get("content-type", "")
-        if response.status_code < 400 and "json" not in content_type:
+        if response.status_code < 300 and "json" not in content_type:
             return
-        await response.aread()
-        payload = self._decode(endpoint, response)
+        try:
+            content = await read_body(
+                response, limit=self.limits.max_response_bytes, endpoint=endpoint.name
+            )
+        except httpx.TransportError as exc:
+            raise self._connection_error(endpoint, exc, request, sent=True) from None
+        payload = self._decode(endpoint, response, content)
         # A JSON answer where a stream was expected: an error envelope, or success without a body.
         raise APIResponseValidationError(
             f"{endpoint.name}: expected a stream, got JSON {str(payload)[:200]!r}",
@@ -396,7 +529,9 @@ class Pipeline:
             return False
         return str(payload["code"]) not in _SUCCESS_CODES[endpoint.envelope]
 
-    def _error(self, endpoint: Endpoint, response: httpx.Response, payload: Any) -> APIError:
+    def _error(
+        self, endpoint: Endpoint, response: httpx.Response, content: bytes, payload: Any
+    ) -> APIError:
         code: str | None = None
         msg: str | None = None
         if isinstance(payload, dict):
@@ -404,8 +539,8 @@ class Pipeline:
                 code = str(payload["code"])
             raw_msg = payload.get("msg") or payload.get("message") or payload.get("error")
             msg = str(raw_msg) if raw_msg is not None else None
-        elif response.status_code >= 400 and response.content:
-            msg = _short_text(response) or None
+        elif response.status_code >= 400 and content:
+            msg = _short_text(content) or None
         if msg is None and code is None and payload is not None:
             msg = f"unexpected answer {str(payload)[:200]!r}"
         return error_for(
@@ -419,7 +554,12 @@ class Pipeline:
         )
 
     def _parse(
-        self, endpoint: Endpoint, response: httpx.Response, cast_to: Any, keep_envelope: bool
+        self,
+        endpoint: Endpoint,
+        response: httpx.Response,
+        content: bytes,
+        cast_to: Any,
+        keep_envelope: bool,
     ) -> Any:
         """The typed result of a complete answer, or the mapped error it stands for."""
         if (
@@ -431,13 +571,13 @@ class Pipeline:
             # unusual (an error code, no envelope, a shape that does not fit) takes the slow path,
             # which explains it.
             try:
-                envelope = _envelope_adapter(cast_to).validate_json(response.content)
+                envelope = _envelope_adapter(cast_to).validate_json(content)
             except pydantic.ValidationError:
                 pass
             else:
                 if str(envelope.code) in _SUCCESS_CODES[endpoint.envelope]:
                     return envelope.data
-        payload = self._decode(endpoint, response)
+        payload = self._decode(endpoint, response, content)
         if not keep_envelope and isinstance(payload, dict) and "code" in payload:
             payload = payload.get("data")
         if cast_to is None:
@@ -486,6 +626,40 @@ class Pipeline:
             (time.monotonic() - started) * 1000.0,
             "" if error is None else f" error={type(error).__name__}",
         )
+
+
+class _ResumingStream(httpx.AsyncByteStream):
+    """A request body that starts the call's clock again once its last byte was handed over."""
+
+    def __init__(
+        self, stream: httpx.AsyncByteStream, deadline: CallDeadline, owner: object
+    ) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._owner = owner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+        self._deadline.resume(self._owner)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _redacted(request: httpx.Request, secrets: tuple[str, ...]) -> httpx.Request:
+    """A body-less copy of `request` whose headers hold none of `secrets`."""
+    headers = [
+        (name, "<redacted>" if value in secrets else value)
+        for name, value in request.headers.items()
+    ]
+    return httpx.Request(request.method, request.url, headers=headers)
+
+
+async def _close(response: httpx.Response) -> None:
+    """Close a response even inside a cancelled scope (the deadline, or the caller's)."""
+    with anyio.CancelScope(shield=True):
+        await response.aclose()
 
 
 def _type_name(tp: Any) -> str:

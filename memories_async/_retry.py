@@ -16,13 +16,34 @@ from ._errors import (
     RateLimitError,
 )
 
-__all__ = ["MAX_RETRY_AFTER", "RetryPolicy", "parse_retry_after"]
+__all__ = ["MAX_RETRY_AFTER", "RetryPolicy", "certainly_not_acted_on", "parse_retry_after"]
 
 MAX_RETRY_AFTER = 60.0
 """A server hint longer than this is not waited out: `should_retry` says no."""
 
-# 5xx answers that mean the request did not reach the application, so resending cannot repeat it.
-_NOT_PROCESSED_STATUSES = frozenset({502, 503})
+
+def certainly_not_acted_on(error: MemoriesError) -> bool:
+    """The resend rule: whether the server certainly did not act on the request `error` ended.
+
+    Only then may a request that is not idempotent (an upload, a chat turn, a scrape, a caption,
+    a transcription update) be sent again. Certain are:
+
+    - a rate-limit answer (`0429`, HTTP 429): the account's limiter refused it before any work;
+    - a connection that never carried the request (connect errors, pool timeouts);
+    - HTTP 503 *with* `Retry-After`: the server says it is not taking requests now and when to
+      come back, which it would not say of one it is processing.
+
+    Not certain, so never resent: 502, 504 and other 5xx (a gateway may have passed the request
+    on before its upstream failed), a 503 without a hint, a connection that broke or timed out
+    after the request was written, and any failure once an answer began to stream.
+    """
+    if isinstance(error, RateLimitError):
+        return True
+    if isinstance(error, APIConnectionError):
+        return error.before_send
+    if isinstance(error, InternalServerError):
+        return error.status_code == 503 and error.retry_after is not None
+    return False
 
 
 @dataclass(frozen=True)
@@ -55,24 +76,23 @@ class RetryPolicy:
     def should_retry(self, error: MemoriesError, *, retries_done: int, idempotent: bool) -> bool:
         """Whether `error`, after `retries_done` retries, earns one more attempt.
 
-        A request that is not idempotent (an upload, a chat turn) is only resent when the server
-        certainly did not act on it: a rate-limit answer, a connection that never opened, or a
-        gateway that answered 502/503 for it. A server that asks to wait longer than
-        `MAX_RETRY_AFTER` is not waited for: the caller gets the error (with `retry_after`).
+        A request that is not idempotent is only resent when `certainly_not_acted_on(error)`.
+        A server that asks to wait longer than `MAX_RETRY_AFTER` is not waited for: the caller
+        gets the error (with `retry_after`).
         """
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+            return False
+        if not idempotent and not certainly_not_acted_on(error):
             return False
         if isinstance(error, RateLimitError):
             return retries_done < self.max_rate_limit_retries
         if retries_done >= self.max_retries:
             return False
-        if isinstance(error, APIConnectionError):
-            return idempotent or error.before_send
-        if isinstance(error, InternalServerError):
-            return idempotent or error.status_code in _NOT_PROCESSED_STATUSES
+        if isinstance(error, APIConnectionError | InternalServerError):
+            return True
         if isinstance(error, APIError):
-            return error.status_code == 408 and idempotent
+            return error.status_code == 408
         return False
 
     def delay(

@@ -19,7 +19,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import sys
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -30,9 +32,9 @@ import anyio
 import httpx
 import pydantic
 
-from ._errors import APIConnectionError, StreamError
-from ._retry import RetryPolicy
-from ._sse import SSEParser
+from ._body import iter_body
+from ._errors import APIResponseValidationError, StreamError, StreamErrorReason
+from ._sse import EventTooLarge, SSEParser
 
 if TYPE_CHECKING:
     from ._pipeline import Endpoint, Pipeline
@@ -88,7 +90,7 @@ class MalformedEvent(ValueError):
 class _Failure:
     """An error end (or a broken event) waiting in the queue behind the events before it."""
 
-    reason: str
+    reason: StreamErrorReason
     message: str
     msg: str | None = None
     code: str | None = None
@@ -137,6 +139,8 @@ class EventDecoder:
             return DoneEvent()
         try:
             value = json.loads(stripped)
+        except RecursionError:
+            raise MalformedEvent("an event is JSON nested too deeply") from None
         except ValueError:
             if "\n" in stripped:
                 return self._lines(text)
@@ -177,7 +181,7 @@ class EventDecoder:
 def _is_json(line: str) -> bool:
     try:
         json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -302,9 +306,12 @@ class ChatStream:
     loop it ran on (asyncio or trio), so nothing stays checked out. `async with` remains the
     precise form: it closes before the next line runs.
 
-    An error end, a cut connection or a body that stops without its end raise `StreamError`,
-    whose `partial_text` is the text handed out so far. A connection that breaks before the first
-    event reached the caller is retried as the retry policy allows; after that, never.
+    An error end, a cut connection, a silence of `idle_timeout` seconds (keep-alive comments do
+    not count), a line over `max_event_bytes` or a body that stops without its end raise
+    `StreamError`, whose `partial_text` is the text handed out so far. Once the server has
+    answered, the request is never sent again: it may have acted on it (a chat turn costs
+    credits and joins the session). Failures before an answer are retried by the pipeline,
+    under the resend rule.
     """
 
     def __init__(
@@ -313,19 +320,21 @@ class ChatStream:
         *,
         decoder: EventDecoder,
         endpoint: str,
-        retry: RetryPolicy,
         on_session: Callable[[str], None] | None = None,
+        max_event_bytes: int | None = None,
+        idle_timeout: float | None = None,
     ) -> None:
         self._open_response = open_response
         self._decoder = decoder
         self._endpoint = endpoint
-        self._retry = retry
         self._on_session = on_session
+        self._idle_timeout = math.inf if idle_timeout is None else idle_timeout
+        self._last_event = 0.0
         self._state = _State.NEW
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None  # the response's aiter_bytes()
         self._runner: tuple[str, Any] | None = None  # the event loop that opened the response
-        self._parser = SSEParser()
+        self._parser = SSEParser(max_event_bytes)
         self._queue: deque[ChatEvent | _Failure] = deque()
         self._pieces: list[str] = []
         self._refs: list[ChatRef] = []
@@ -334,7 +343,6 @@ class ChatStream:
         self._session_id: str | None = None
         self._wire_session: str | None = None  # the last id decoded (may run ahead of delivery)
         self._delivered = 0
-        self._retries = 0
         self._done = False
         self._error: StreamError | None = None
 
@@ -455,34 +463,42 @@ class ChatStream:
             raise
         self._runner = _current_runner()
         self._response = response
-        self._chunks = response.aiter_bytes()
+        self._chunks = iter_body(response, endpoint=self._endpoint)
         self._state = _State.OPEN
+        self._last_event = time.monotonic()
 
     async def _fill(self) -> None:
         """Read until at least one event is queued or the stream is over."""
         if self._state == _State.NEW:
             await self._open()
         assert self._chunks is not None
+        waited = time.monotonic() - self._last_event
         try:
-            chunk = await self._chunks.__anext__()
+            with anyio.fail_after(self._idle_timeout - waited):
+                chunk = await self._chunks.__anext__()
         except StopAsyncIteration:
             await self._end_of_body()
             return
+        except TimeoutError:
+            raise self._failure(
+                _Failure("idle", f"no event for {self._idle_timeout:g}s (stream_idle_timeout)")
+            ) from None
         except httpx.TransportError as exc:
-            if self._may_retry():
-                await self._reopen()
-                return
             raise self._failure(
                 _Failure("disconnected", f"the connection broke mid-stream ({_describe(exc)})")
-            ) from exc
-        except httpx.DecodingError as exc:
-            raise self._failure(
-                _Failure("malformed", f"the body could not be decoded ({exc})")
-            ) from exc
+            ) from None
+        except APIResponseValidationError as exc:
+            raise self._failure(_Failure("malformed", str(exc))) from None
         # The hot loop: most events validate on the fast path straight into the queue.
         validate = self._decoder.fast_validate
         queue = self._queue
-        for payload in self._parser.feed(chunk):
+        try:
+            payloads = self._parser.feed(chunk)
+        except EventTooLarge as exc:
+            raise self._failure(_Failure("too_large", f"{exc} (max_event_bytes)")) from None
+        if payloads:
+            self._last_event = time.monotonic()
+        for payload in payloads:
             if validate is not None:
                 try:
                     event = validate(payload)
@@ -500,7 +516,11 @@ class ChatStream:
                 return
 
     async def _end_of_body(self) -> None:
-        for payload in self._parser.close():
+        try:
+            payloads = self._parser.close()
+        except EventTooLarge as exc:  # pragma: no cover - feed() refuses the line first
+            raise self._failure(_Failure("too_large", str(exc))) from None
+        for payload in payloads:
             self._accept(payload, at_eof=True)
             if self._state == _State.ENDED:
                 break
@@ -513,9 +533,10 @@ class ChatStream:
         try:
             decoded = self._decoder.decode(payload)
         except MalformedEvent as exc:
-            reason = "incomplete" if at_eof else "malformed"
-            message = "the stream stopped inside an event" if at_eof else str(exc)
-            decoded = _Failure(reason, message)
+            if at_eof:
+                decoded = _Failure("incomplete", "the stream stopped inside an event")
+            else:
+                decoded = _Failure("malformed", str(exc))
         if isinstance(decoded, list):
             for item in decoded:
                 self._accept_one(item)
@@ -570,32 +591,6 @@ class ChatStream:
         )
         self._error = error
         return error
-
-    def _may_retry(self) -> bool:
-        """Whether a broken connection earns a retry: nothing reached the caller yet.
-
-        The retry policy's own limits apply (`max_retries=0` turns this off). The caller sees
-        one answer either way, since nothing of the broken one was handed out.
-        """
-        if self._delivered or self._queue:
-            return False
-        error = APIConnectionError(endpoint=self._endpoint)
-        return self._retry.should_retry(error, retries_done=self._retries, idempotent=True)
-
-    async def _reopen(self) -> None:
-        delay = self._retry.delay(self._retries)
-        self._retries += 1
-        logger.debug(
-            "memories %s: stream broke before its first event; retrying in %.2fs",
-            self._endpoint,
-            delay,
-        )
-        await self._close()
-        self._parser = SSEParser()
-        self._wire_session = None
-        self._state = _State.NEW
-        await anyio.sleep(delay)
-        await self._open()
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -708,13 +703,14 @@ def chat_stream(
     on_session: Callable[[str], None] | None = None,
 ) -> ChatStream:
     """The `ChatStream` of `endpoint`'s answer to the JSON `body`, through the pipeline's
-    buckets and retries; nothing is sent until it is entered or first iterated."""
+    buckets, retries and limits; nothing is sent until it is entered or first iterated."""
     return ChatStream(
         lambda: pipeline.open_stream(endpoint, json=body, accept="text/event-stream"),
         decoder=decoder,
         endpoint=endpoint.name,
-        retry=pipeline.retry,
         on_session=on_session,
+        max_event_bytes=pipeline.limits.max_event_bytes,
+        idle_timeout=pipeline.limits.stream_idle_timeout,
     )
 
 

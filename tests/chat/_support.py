@@ -45,7 +45,8 @@ def stream_over(
     chunks: Iterable[bytes],
     *,
     decoder: EventDecoder = CHAT_DECODER,
-    retry: RetryPolicy = FAST,
+    max_event_bytes: int | None = None,
+    idle_timeout: float | None = None,
 ) -> tuple[ChatStream, Chunks]:
     """A ChatStream whose response body arrives as `chunks` (no network, no client)."""
     body = Chunks(chunks)
@@ -53,7 +54,14 @@ def stream_over(
     async def open_response() -> httpx.Response:
         return httpx.Response(200, headers=SSE_HEADERS, stream=body)
 
-    return ChatStream(open_response, decoder=decoder, endpoint="chat_stream", retry=retry), body
+    stream = ChatStream(
+        open_response,
+        decoder=decoder,
+        endpoint="chat_stream",
+        max_event_bytes=max_event_bytes,
+        idle_timeout=idle_timeout,
+    )
+    return stream, body
 
 
 async def collect(

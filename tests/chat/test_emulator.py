@@ -179,13 +179,17 @@ async def test_a_stream_cut_mid_answer_keeps_exactly_the_text_yielded(
     assert checked_out_connections(client.http_client) == 0
 
 
-async def test_a_stream_broken_before_its_first_event_is_retried(
+async def test_a_stream_broken_after_its_answer_began_is_never_sent_again(
     client: AsyncMemories, emu: Emulator
 ) -> None:
+    # The server answered 200 and then the connection broke before any event: it may already be
+    # working on the turn (credits, session history), so the turn is not sent a second time.
     emu.faults.add("chat_stream", Fault.drop_mid_stream(after_events=0), times=2)
-    answer = await client.chat.stream([RACE], QUESTION).final()
-    assert "43.03" in answer.content
-    assert requests_to(emu, "chat_stream") == 3  # two broken attempts, then the answer
+    with pytest.raises(StreamError) as caught:
+        await client.chat.stream([RACE], QUESTION).final()
+    assert caught.value.reason == "disconnected" and caught.value.partial_text == ""
+    assert requests_to(emu, "chat_stream") == 1
+    assert checked_out_connections(client.http_client) == 0
 
 
 async def test_no_retry_after_the_first_event_even_without_text(
@@ -201,7 +205,7 @@ async def test_no_retry_after_the_first_event_even_without_text(
     assert requests_to(emu, "chat_stream") == 1
 
 
-async def test_retries_before_the_first_event_stop_at_the_policy(
+async def test_a_stream_broken_before_its_first_event_fails_without_retries_too(
     base_url: str, emu: Emulator
 ) -> None:
     emu.faults.add("chat_stream", Fault.drop_mid_stream(after_events=0), times=None)

@@ -31,7 +31,6 @@ from memories_async._stream import (
 )
 from tests._support import load_fixture
 from tests.chat._support import (
-    FAST,
     SSE_HEADERS,
     collect,
     dumps,
@@ -395,9 +394,7 @@ async def test_pieces_without_blank_lines_reach_the_caller_as_they_arrive() -> N
     async def open_response() -> httpx.Response:
         return httpx.Response(200, headers=SSE_HEADERS, stream=Paced())
 
-    stream = ChatStream(
-        open_response, decoder=PERSONAL_DECODER, endpoint="chat_personal_stream", retry=FAST
-    )
+    stream = ChatStream(open_response, decoder=PERSONAL_DECODER, endpoint="chat_personal_stream")
     with anyio.fail_after(5):
         async with stream:
             assert await stream.__anext__() == ContentEvent(text="one")

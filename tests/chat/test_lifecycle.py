@@ -13,7 +13,7 @@ import pytest
 
 from memories_async import ChatStream, ContentEvent, StreamError
 from memories_async._stream import CHAT_DECODER
-from tests.chat._support import FAST, Chunks, poll, stream_over
+from tests.chat._support import Chunks, poll, stream_over
 
 BODY = [
     b'data: {"type": "content", "content": "one"}\n\n',
@@ -49,7 +49,7 @@ async def test_an_error_inside_open_leaves_nothing_open() -> None:
     async def refuse() -> httpx.Response:
         raise OSError("no route")
 
-    stream = ChatStream(refuse, decoder=CHAT_DECODER, endpoint="chat_stream", retry=FAST)
+    stream = ChatStream(refuse, decoder=CHAT_DECODER, endpoint="chat_stream")
     with pytest.raises(OSError, match="no route"):
         async with stream:
             pass
@@ -100,7 +100,7 @@ async def test_cancelled_while_waiting_for_the_body_closes_it() -> None:
     async def open_response() -> httpx.Response:
         return httpx.Response(200, stream=Slow([]))
 
-    stream = ChatStream(open_response, decoder=CHAT_DECODER, endpoint="chat_stream", retry=FAST)
+    stream = ChatStream(open_response, decoder=CHAT_DECODER, endpoint="chat_stream")
     with anyio.move_on_after(0.05) as scope:
         async for _ in stream:
             pass

@@ -256,21 +256,13 @@ async def test_streams_and_their_retries_go_through_the_rate_buckets(
     router: respx.MockRouter,
 ) -> None:
     limiter = Recording()
-    broken = httpx.Response(200, headers=SSE_HEADERS, stream=Broken())
-    router.post(f"{API}/chat_stream").mock(side_effect=[broken, sse(PIECE, END)])
+    refused = httpx.Response(200, json={"code": "0429", "msg": "Request has exceeded the limit."})
+    router.post(f"{API}/chat_stream").mock(side_effect=[refused, sse(PIECE, END)])
     router.post(f"{API}/marketer_chat_stream").mock(return_value=sse(END))
     router.post(f"{API}/chat_personal_stream").mock(return_value=sse(b"data: [DONE]\n\n"))
     async with AsyncMemories(KEY, rate_limits=limiter, max_retries=FAST) as client:
-        answer = await client.chat.stream(["VI1"], "p").final()  # broken once, then retried
+        answer = await client.chat.stream(["VI1"], "p").final()  # refused once, then retried
         await client.marketer.stream("p").final()
         await client.personal.stream("p").final()
     assert answer.content == "Hi"
     assert limiter.buckets == ["chat", "chat", "marketer", "chat"]
-
-
-class Broken(httpx.AsyncByteStream):
-    """A body whose connection breaks before its first byte."""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        raise httpx.RemoteProtocolError("peer closed connection")
-        yield b""  # pragma: no cover - makes this an async generator

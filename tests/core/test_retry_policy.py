@@ -21,8 +21,8 @@ def rate_limited() -> RateLimitError:
     return RateLimitError("slow down", code="0429", status_code=200)
 
 
-def server_error(status: int) -> InternalServerError:
-    return InternalServerError("boom", status_code=status)
+def server_error(status: int, retry_after: float | None = None) -> InternalServerError:
+    return InternalServerError("boom", status_code=status, retry_after=retry_after)
 
 
 def test_defaults_are_three_for_rate_limits_and_two_otherwise() -> None:
@@ -54,8 +54,11 @@ def test_client_errors_are_never_retried() -> None:
         (APITimeoutError(before_send=True), True),
         (APIConnectionError(before_send=False), False),
         (APITimeoutError(before_send=False), False),
-        (server_error(503), True),
-        (server_error(502), True),
+        # The resend rule: a 5xx is only certain not to have been acted on when the server
+        # says it takes no requests now and when to come back (503 with Retry-After).
+        (server_error(503, retry_after=1.0), True),
+        (server_error(503), False),
+        (server_error(502), False),
         (server_error(500), False),
         (server_error(504), False),
     ],
