@@ -15,7 +15,7 @@ import httpx
 
 from ._errors import InvalidArgumentError, MemoriesError
 from ._limits import RateLimiter, RateLimits, build_rate_limiter
-from ._pipeline import HostConfig, Pipeline
+from ._pipeline import CallLimits, HostConfig, Pipeline
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -31,14 +31,83 @@ if TYPE_CHECKING:
     from .resources.tasks import AsyncTasks
     from .resources.videos import AsyncVideos
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CAPTION_BASE_URL", "DEFAULT_TIMEOUT", "AsyncMemories"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CAPTION_BASE_URL",
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "AsyncMemories",
+    "check_api_key",
+]
 
 DEFAULT_BASE_URL = "https://api.memories.ai"
 DEFAULT_CAPTION_BASE_URL = "https://security.memories.ai"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 """A minute to answer, ten seconds to connect; uploads and streams pass their own."""
+DEFAULT_LIMITS = CallLimits()
+"""32 MiB per JSON answer, 1 MiB per stream line, 5 minutes per call and per silent stream."""
+
+
+class _Unchanged:
+    """`with_options`' default for options where `None` is itself a value (no limit)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def check_api_key(
+    field: str, key: str | None, env: str | None = None, *, spaces: bool = False
+) -> str:
+    """The key, stripped, if it can be sent as a header; never quoted in the error.
+
+    A key with a line break, a NUL or other control character would be refused by the HTTP
+    library later, with the key in its message; a non-ASCII one fails to encode. Both are
+    refused here, naming only the field and what is wrong. `spaces` allows inner spaces (an
+    OAuth token given with its scheme).
+    """
+    if key is None or not isinstance(key, str) or not key.strip():
+        if key is not None and not isinstance(key, str):
+            raise InvalidArgumentError(field, f"must be a string, got {type(key).__name__}")
+        if env is None:
+            raise InvalidArgumentError(field, "must not be empty")
+        raise InvalidArgumentError(field, f"no API key: pass {field}=... or set {env}")
+    stripped = key.strip()
+    for index, char in enumerate(stripped):
+        if not "!" <= char <= "~" and not (spaces and char == " "):
+            what = "white space" if char.isspace() else "a non-printable or non-ASCII character"
+            raise InvalidArgumentError(
+                field, f"holds {what} at position {index}: a key is printable ASCII without spaces"
+            )
+    return stripped
+
+
+def check_limits(
+    max_response_bytes: int | None,
+    max_event_bytes: int | None,
+    total_timeout: float | None,
+    stream_idle_timeout: float | None,
+) -> CallLimits:
+    """The client's limit arguments as the pipeline takes them, each checked by name."""
+    for name, size in (
+        ("max_response_bytes", max_response_bytes),
+        ("max_event_bytes", max_event_bytes),
+    ):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise InvalidArgumentError(name, f"must be a positive int or None, got {size!r}")
+    for name, seconds in (
+        ("total_timeout", total_timeout),
+        ("stream_idle_timeout", stream_idle_timeout),
+    ):
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
+        ):
+            raise InvalidArgumentError(name, f"must be a positive number or None, got {seconds!r}")
+    return CallLimits(max_response_bytes, max_event_bytes, total_timeout, stream_idle_timeout)
 
 
 def redact_key(api_key: str) -> str:
@@ -169,6 +238,10 @@ class AsyncMemories(PoolLifecycle):
         max_retries: int | RetryPolicy | None = None,
         rate_limits: RateLimits | RateLimiter | Literal[False] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        max_response_bytes: int | None = DEFAULT_LIMITS.max_response_bytes,
+        max_event_bytes: int | None = DEFAULT_LIMITS.max_event_bytes,
+        total_timeout: float | None = DEFAULT_LIMITS.total_timeout,
+        stream_idle_timeout: float | None = DEFAULT_LIMITS.stream_idle_timeout,
     ) -> None:
         """Configure a client; no connection is opened until the first request.
 
@@ -179,14 +252,20 @@ class AsyncMemories(PoolLifecycle):
         buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
         supplies a shared limiter such as a Redis one. A caller-supplied `http_client` is used
         as it is and left open on `aclose()`.
+
+        What a server can make one call hold or wait for is bounded (`None` lifts a bound):
+        `max_response_bytes` per decoded JSON answer (32 MiB), `max_event_bytes` per line or
+        event of a stream (1 MiB), `total_timeout` seconds per call with the server, retries
+        included but not the wait for a rate slot or the sending of an upload (300), and
+        `stream_idle_timeout` seconds a stream may go without an event (300).
         """
         key = api_key if api_key is not None else os.environ.get("MEMORIES_API_KEY")
-        if not key or not key.strip():
-            raise InvalidArgumentError(
-                "api_key", "no API key: pass api_key=... or set MEMORIES_API_KEY"
-            )
-        self._api_key = key.strip()
-        caption_key = (caption_api_key or self._api_key).strip()
+        self._api_key = check_api_key("api_key", key, "MEMORIES_API_KEY")
+        caption_key = (
+            self._api_key
+            if caption_api_key is None
+            else check_api_key("caption_api_key", caption_api_key)
+        )
         self.base_url = check_base_url(
             "base_url", base_url or os.environ.get("MEMORIES_BASE_URL") or DEFAULT_BASE_URL
         )
@@ -197,6 +276,9 @@ class AsyncMemories(PoolLifecycle):
             raise InvalidArgumentError("unique_id", "must be a non-empty string")
         self.unique_id = unique_id
         self.timeout, self.retry = transport_settings(timeout, max_retries)
+        self.limits = check_limits(
+            max_response_bytes, max_event_bytes, total_timeout, stream_idle_timeout
+        )
         self._rate_limits = rate_limits
         limiter = build_rate_limiter(self._api_key, rate_limits)
         caption_limiter = (
@@ -215,6 +297,7 @@ class AsyncMemories(PoolLifecycle):
             },
             retry=self.retry,
             timeout=self.timeout,
+            limits=self.limits,
         )
 
     # -- resources (imported on first use, to keep `import memories_async` light) -----------
@@ -304,11 +387,17 @@ class AsyncMemories(PoolLifecycle):
         unique_id: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | RetryPolicy | None = None,
+        max_response_bytes: int | None = UNCHANGED,
+        max_event_bytes: int | None = UNCHANGED,
+        total_timeout: float | None = UNCHANGED,
+        stream_idle_timeout: float | None = UNCHANGED,
     ) -> AsyncMemories:
         """A client that shares this one's connection pool and buckets, with some options changed.
 
         Handy for one `unique_id` per user of a web app. Closing the copy leaves the pool open.
+        A limit given as `None` is lifted; one not given stays as it is.
         """
+        limits = self.limits
         return AsyncMemories(
             self._api_key,
             base_url=self.base_url,
@@ -319,6 +408,10 @@ class AsyncMemories(PoolLifecycle):
             max_retries=self.retry if max_retries is None else max_retries,
             rate_limits=self._rate_limits,
             http_client=self._http,
+            max_response_bytes=_pick(max_response_bytes, limits.max_response_bytes),
+            max_event_bytes=_pick(max_event_bytes, limits.max_event_bytes),
+            total_timeout=_pick(total_timeout, limits.total_timeout),
+            stream_idle_timeout=_pick(stream_idle_timeout, limits.stream_idle_timeout),
         )
 
     def __repr__(self) -> str:
@@ -329,3 +422,7 @@ class AsyncMemories(PoolLifecycle):
 
     def __getstate__(self) -> Any:
         raise TypeError("AsyncMemories cannot be pickled: it holds a live connection pool")
+
+
+def _pick(value: Any, current: Any) -> Any:
+    return current if value is UNCHANGED else value

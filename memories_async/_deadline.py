@@ -10,47 +10,101 @@ as the file is large; each write is still bounded by the write timeout).
 
 from __future__ import annotations
 
+import asyncio
 import math
+import sys
 from types import TracebackType
+from typing import Any
 
 import anyio
 
 __all__ = ["CallDeadline"]
 
+# On asyncio (3.11+, which has `Task.uncancel`) the deadline is one timer handle that cancels the
+# task, about 2 µs a call; anyio's cancel scope with a deadline, used under trio and on 3.10,
+# costs about 9 µs (measured on the per-call benchmark's loop, where a call costs about 110).
+_NATIVE = sys.version_info >= (3, 11)
+
 
 class CallDeadline:
-    """A cancel scope whose deadline can be paused; `with` it around the whole call."""
+    """The whole-call limit, paused at will; `with` it around the whole call.
 
-    __slots__ = ("_paused_by", "_remaining", "_scope", "seconds")
+    With no limit (`seconds=None`) it is inert and costs nothing: no timer is armed.
+    """
+
+    __slots__ = (
+        "_fired",
+        "_handle",
+        "_loop",
+        "_paused_by",
+        "_remaining",
+        "_scope",
+        "_task",
+        "_timed_out",
+        "seconds",
+    )
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds
-        self._scope = anyio.CancelScope()
-        self._remaining = math.inf if seconds is None else seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._fired = False
+        self._scope: anyio.CancelScope | None = None
+        self._remaining = math.inf
         self._paused_by: object | None = None
+        self._timed_out = False
 
     @property
     def expired(self) -> bool:
-        """Whether the deadline cancelled the call."""
-        return self._scope.cancelled_caught
+        """Whether the deadline ended the call."""
+        return self._timed_out
 
     def pause(self, owner: object) -> None:
         """Stop the clock until `resume(owner)`: the call is waiting on itself, not the server."""
-        if self.seconds is None or self._paused_by is not None:
+        if self._paused_by is not None:
             return
-        self._remaining = max(0.0, self._scope.deadline - anyio.current_time())
-        self._scope.deadline = math.inf
+        if self._handle is not None and self._loop is not None:
+            self._remaining = max(0.0, self._handle.when() - self._loop.time())
+            self._handle.cancel()
+            self._handle = None
+        elif self._scope is not None:
+            self._remaining = max(0.0, self._scope.deadline - anyio.current_time())
+            self._scope.deadline = math.inf
+        else:
+            return
         self._paused_by = owner
 
     def resume(self, owner: object) -> None:
         """Start the clock again, if `owner` is the one that paused it (stale calls are no-ops)."""
-        if self._paused_by is owner:
-            self._paused_by = None
+        if self._paused_by is not owner:
+            return
+        self._paused_by = None
+        if self._loop is not None:
+            self._handle = self._loop.call_at(self._loop.time() + self._remaining, self._fire)
+        elif self._scope is not None:
             self._scope.deadline = anyio.current_time() + self._remaining
 
+    def _fire(self) -> None:
+        self._handle = None
+        if self._task is not None and not self._task.done():
+            self._fired = True
+            self._task.cancel()
+
     def __enter__(self) -> CallDeadline:
-        if self.seconds is not None:
-            self._scope.deadline = anyio.current_time() + self.seconds
+        if self.seconds is None:
+            return self
+        if _NATIVE:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                pass  # trio
+            else:
+                self._loop = loop
+                self._task = asyncio.current_task(loop)
+                self._handle = loop.call_at(loop.time() + self.seconds, self._fire)
+                return self
+        self._scope = anyio.CancelScope(deadline=anyio.current_time() + self.seconds)
         self._scope.__enter__()
         return self
 
@@ -60,4 +114,22 @@ class CallDeadline:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        return bool(self._scope.__exit__(exc_type, exc, tb))
+        if self._loop is not None:
+            if self._handle is not None:
+                self._handle.cancel()
+                self._handle = None
+            # Ours to swallow only if no other cancellation of the task is pending.
+            if (
+                self._fired
+                and self._task is not None
+                and self._task.uncancel() == 0  # type: ignore[attr-defined,unused-ignore]
+                and exc_type is asyncio.CancelledError
+            ):
+                self._timed_out = True
+                return True
+            return False
+        if self._scope is not None:
+            swallowed = bool(self._scope.__exit__(exc_type, exc, tb))
+            self._timed_out = self._scope.cancelled_caught
+            return swallowed
+        return False

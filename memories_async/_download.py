@@ -5,6 +5,7 @@ only once the whole body has arrived, so `dest` never holds a partial file.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -12,18 +13,38 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from ._errors import APIConnectionError, APITimeoutError, InvalidArgumentError
+from ._body import BodyDecoder
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    InvalidArgumentError,
+)
 
-__all__ = ["resolve_destination", "save_response"]
+__all__ = ["file_name_for", "resolve_destination", "save_response"]
 
 _CHUNK = 1 << 20
 _BINARY = getattr(os, "O_BINARY", 0)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def file_name_for(video_no: str, suffix: str = ".mp4") -> str:
+    """A file name made from a video number that stays inside the folder it is joined to.
+
+    Only letters, digits, `.`, `_` and `-` are kept (others become `_`) and leading dots are
+    dropped, so no `..`, separator or hidden name can come from a value the server chose.
+    """
+    stem = _UNSAFE.sub("_", video_no).lstrip(".") or "video"
+    return stem + suffix
 
 
 def _resolve(dest: str | os.PathLike[str], default_name: str) -> Path:
     path = Path(dest).expanduser()
     if path.is_dir():
-        return path / default_name
+        target = path / default_name
+        if target.resolve().parent != path.resolve():
+            raise InvalidArgumentError("dest", f"{default_name!r} would leave the directory")
+        return target
     if str(dest).endswith(("/", os.sep)):
         raise InvalidArgumentError("dest", f"no such directory: {str(dest)!r}")
     if not path.parent.is_dir():
@@ -62,23 +83,30 @@ def _discard(fd: int, temp: Path) -> None:
 
 
 def _expected_length(response: httpx.Response) -> int | None:
-    if response.headers.get("content-encoding", "identity") not in ("identity", ""):
-        return None
     value = response.headers.get("content-length")
     return int(value) if value is not None and value.isdigit() else None
 
 
-async def _receive(response: httpx.Response, fd: int) -> tuple[int, httpx.HTTPError | None]:
+async def _receive(
+    response: httpx.Response, fd: int, endpoint: str
+) -> tuple[int, Exception | None]:
     """Copy the body into `fd`: read on the loop while a worker thread writes the chunk before,
-    so the network and the disk work at once. Returns the bytes read and the transfer error
-    that stopped it, if any; a write error is raised as it is.
+    so the network and the disk work at once. Returns the bytes received from the network
+    (counted as they arrive, before decoding) and the transfer error that stopped it, if any;
+    a write error, and a body that cannot be decoded, are raised as they are.
 
-    Errors are caught inside the task group and raised after it, so that callers see them
-    unwrapped rather than in an exception group.
+    Decoded pieces are gathered into writes of about `_CHUNK` bytes, so each thread hop writes
+    a good amount whatever size the network delivers. Errors are caught inside the task group
+    and raised after it, so that callers see them unwrapped rather than in an exception group.
     """
     received = 0
-    failure: httpx.HTTPError | None = None
+    failure: Exception | None = None
     write_error: OSError | None = None
+    decoder = BodyDecoder(
+        response.headers.get("content-encoding"),
+        endpoint=endpoint,
+        status_code=response.status_code,
+    )
     send, receive = anyio.create_memory_object_stream[bytes](1)
 
     async with anyio.create_task_group() as tg:
@@ -95,11 +123,21 @@ async def _receive(response: httpx.Response, fd: int) -> tuple[int, httpx.HTTPEr
 
         tg.start_soon(write_all)
         async with send:
+            pending: list[bytes] = []
+            size = 0
             try:
-                async for chunk in response.aiter_bytes(_CHUNK):
-                    await send.send(chunk)
-                    received += len(chunk)
-            except httpx.HTTPError as exc:
+                async for raw in response.aiter_raw():
+                    received += len(raw)
+                    for piece in decoder.feed(raw):
+                        pending.append(piece)
+                        size += len(piece)
+                    if size >= _CHUNK:
+                        await send.send(b"".join(pending))
+                        pending, size = [], 0
+                pending.extend(decoder.flush())
+                if pending:
+                    await send.send(b"".join(pending))
+            except (httpx.HTTPError, APIResponseValidationError) as exc:
                 failure = exc
                 tg.cancel_scope.cancel()
     if write_error is not None:
@@ -115,17 +153,18 @@ async def save_response(response: httpx.Response, target: Path, *, endpoint: str
     """
     fd, temp = await anyio.to_thread.run_sync(_create_temp, target)
     try:
-        received, failure = await _receive(response, fd)
+        received, failure = await _receive(response, fd, endpoint)
+        # Not chained to httpx's exception: its request holds the auth header.
         if isinstance(failure, httpx.TimeoutException):
             raise APITimeoutError(
                 f"{endpoint}: the download timed out after {received} bytes", endpoint=endpoint
-            ) from failure
-        if isinstance(failure, httpx.TransportError):
+            ) from None
+        if isinstance(failure, httpx.HTTPError):
             raise APIConnectionError(
                 f"{endpoint}: the download broke off after {received} bytes"
                 f" ({type(failure).__name__}: {failure})",
                 endpoint=endpoint,
-            ) from failure
+            ) from None
         if failure is not None:
             raise failure
         expected = _expected_length(response)

@@ -27,11 +27,13 @@ from ._errors import (
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    InvalidArgumentError,
     MemoriesError,
     error_for,
 )
 from ._limits import RateLimiter
 from ._retry import RetryPolicy, parse_retry_after
+from ._validate import unsendable_path
 
 __all__ = ["CallLimits", "Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
 
@@ -227,24 +229,22 @@ class Pipeline:
         With `keep_envelope` the whole JSON answer is validated instead, for endpoints that put
         fields (such as `session_id`) beside `data`.
         """
+        await self._acquire(endpoint)  # the first slot, before the call's clock starts
         with CallDeadline(self.limits.total_timeout) as deadline:
             retries = 0
             while True:
                 started = time.monotonic()
                 status: int | str = "-"
                 try:
-                    await self._acquire(endpoint, deadline)
+                    if retries:
+                        await self._acquire(endpoint, deadline)
                     request = self._build(endpoint, params, json, data, body, timeout, None)
                     response = await self._send(endpoint, request, deadline, body)
                     status = response.status_code
                     try:
-                        content = await read_body(
-                            response, limit=self.limits.max_response_bytes, endpoint=endpoint.name
-                        )
-                    except httpx.TransportError as exc:
-                        raise self._connection_error(endpoint, exc, request, sent=True) from None
+                        content = await self._read(endpoint, request, response)
                     finally:
-                        await _close(response)
+                        await response.aclose()  # httpcore shields the release itself
                     result = self._parse(endpoint, response, content, cast_to, keep_envelope)
                     self._log(endpoint, retries, status, started)
                     return result
@@ -301,20 +301,22 @@ class Pipeline:
         the caller must `aclose()` it. For objects that hold a stream across calls (`ChatStream`)
         without keeping a suspended async generator alive.
         """
+        await self._acquire(endpoint)  # the first slot, before the call's clock starts
         with CallDeadline(self.limits.total_timeout) as deadline:
             retries = 0
             while True:
                 started = time.monotonic()
                 status: int | str = "-"
                 try:
-                    await self._acquire(endpoint, deadline)
+                    if retries:
+                        await self._acquire(endpoint, deadline)
                     request = self._build(endpoint, params, json, data, body, timeout, accept)
                     response = await self._send(endpoint, request, deadline, body)
                     status = response.status_code
                     try:
                         await self._check_stream(endpoint, request, response)
                     except BaseException:
-                        await _close(response)
+                        await response.aclose()
                         raise
                     self._log(endpoint, retries, status, started)
                     return response
@@ -326,15 +328,38 @@ class Pipeline:
 
     # -- steps ------------------------------------------------------------------------------
 
-    async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline) -> None:
-        if endpoint.bucket is not None:
-            deadline.pause(endpoint)  # the wait for a rate slot is our own queue, not the server
-            try:
-                await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
-            finally:
-                deadline.resume(endpoint)
+    async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline | None = None) -> None:
+        if endpoint.bucket is None:
+            return
+        if deadline is None:
+            await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
+            return
+        deadline.pause(endpoint)  # the wait for a rate slot is our own queue, not the server
+        try:
+            await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
+        finally:
+            deadline.resume(endpoint)
 
     def _build(
+        self,
+        endpoint: Endpoint,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        body: StreamingBody | None,
+        timeout: httpx.Timeout | float | None,
+        accept: str | None,
+    ) -> httpx.Request:
+        try:
+            return self._build_request(endpoint, params, json_body, data, body, timeout, accept)
+        except UnicodeEncodeError:
+            # A lone surrogate in a value the resource did not check itself: name where it is.
+            field = unsendable_path({"params": params or {}, "json": json_body, "data": data or {}})
+            raise InvalidArgumentError(
+                field or "request", "holds a character that cannot be sent (a lone surrogate)"
+            ) from None
+
+    def _build_request(
         self,
         endpoint: Endpoint,
         params: Mapping[str, Any] | None,
@@ -422,6 +447,18 @@ class Pipeline:
             deadline.resume(request)
         raise self._connection_error(endpoint, failure, request, sent=False)
 
+    async def _read(
+        self, endpoint: Endpoint, request: httpx.Request, response: httpx.Response
+    ) -> bytes:
+        """The whole answer body, within `max_response_bytes`; a broken one as in `_send`."""
+        try:
+            return await read_body(
+                response, limit=self.limits.max_response_bytes, endpoint=endpoint.name
+            )
+        except httpx.TransportError as exc:
+            failure: httpx.TransportError = exc
+        raise self._connection_error(endpoint, failure, request, sent=True)
+
     def _connection_error(
         self,
         endpoint: Endpoint,
@@ -508,12 +545,7 @@ class Pipeline:
         content_type = response.headers.get("content-type", "")
         if response.status_code < 300 and "json" not in content_type:
             return
-        try:
-            content = await read_body(
-                response, limit=self.limits.max_response_bytes, endpoint=endpoint.name
-            )
-        except httpx.TransportError as exc:
-            raise self._connection_error(endpoint, exc, request, sent=True) from None
+        content = await self._read(endpoint, request, response)
         payload = self._decode(endpoint, response, content)
         # A JSON answer where a stream was expected: an error envelope, or success without a body.
         raise APIResponseValidationError(
@@ -654,12 +686,6 @@ def _redacted(request: httpx.Request, secrets: tuple[str, ...]) -> httpx.Request
         for name, value in request.headers.items()
     ]
     return httpx.Request(request.method, request.url, headers=headers)
-
-
-async def _close(response: httpx.Response) -> None:
-    """Close a response even inside a cancelled scope (the deadline, or the caller's)."""
-    with anyio.CancelScope(shield=True):
-        await response.aclose()
 
 
 def _type_name(tp: Any) -> str:

@@ -473,6 +473,9 @@ class ChatStream:
             await self._open()
         assert self._chunks is not None
         waited = time.monotonic() - self._last_event
+        # Failures are raised after the `except` blocks, so that httpx's exception (whose request
+        # holds the auth header) is neither the cause nor the context of the StreamError.
+        broken: _Failure | None = None
         try:
             with anyio.fail_after(self._idle_timeout - waited):
                 chunk = await self._chunks.__anext__()
@@ -480,15 +483,13 @@ class ChatStream:
             await self._end_of_body()
             return
         except TimeoutError:
-            raise self._failure(
-                _Failure("idle", f"no event for {self._idle_timeout:g}s (stream_idle_timeout)")
-            ) from None
+            broken = _Failure("idle", f"no event for {self._idle_timeout:g}s (stream_idle_timeout)")
         except httpx.TransportError as exc:
-            raise self._failure(
-                _Failure("disconnected", f"the connection broke mid-stream ({_describe(exc)})")
-            ) from None
+            broken = _Failure("disconnected", f"the connection broke mid-stream ({_describe(exc)})")
         except APIResponseValidationError as exc:
-            raise self._failure(_Failure("malformed", str(exc))) from None
+            broken = _Failure("malformed", str(exc))
+        if broken is not None:
+            raise self._failure(broken)
         # The hot loop: most events validate on the fast path straight into the queue.
         validate = self._decoder.fast_validate
         queue = self._queue

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ._sync_runtime import SyncClientBase, SyncResource
-from memories_async._client import DEFAULT_TIMEOUT
+from memories_async._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT
 from memories_async._sync_runtime import SyncChatStream
 
 if TYPE_CHECKING:
@@ -74,6 +74,10 @@ class Memories(SyncClientBase):
         max_retries: int | RetryPolicy | None = None,
         rate_limits: RateLimits | RateLimiter | Literal[False] | None = None,
         http_client: httpx.AsyncClient | None = None,
+        max_response_bytes: int | None = DEFAULT_LIMITS.max_response_bytes,
+        max_event_bytes: int | None = DEFAULT_LIMITS.max_event_bytes,
+        total_timeout: float | None = DEFAULT_LIMITS.total_timeout,
+        stream_idle_timeout: float | None = DEFAULT_LIMITS.stream_idle_timeout,
     ) -> None:
         """Configure a client; no connection is opened until the first request.
 
@@ -84,6 +88,12 @@ class Memories(SyncClientBase):
         buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
         supplies a shared limiter such as a Redis one. A caller-supplied `http_client` is used
         as it is and left open on `aclose()`.
+
+        What a server can make one call hold or wait for is bounded (`None` lifts a bound):
+        `max_response_bytes` per decoded JSON answer (32 MiB), `max_event_bytes` per line or
+        event of a stream (1 MiB), `total_timeout` seconds per call with the server, retries
+        included but not the wait for a rate slot or the sending of an upload (300), and
+        `stream_idle_timeout` seconds a stream may go without an event (300).
         """
         super().__init__(
             {
@@ -96,6 +106,10 @@ class Memories(SyncClientBase):
                 "max_retries": max_retries,
                 "rate_limits": rate_limits,
                 "http_client": http_client,
+                "max_response_bytes": max_response_bytes,
+                "max_event_bytes": max_event_bytes,
+                "total_timeout": total_timeout,
+                "stream_idle_timeout": stream_idle_timeout,
             }
         )
 
@@ -440,9 +454,10 @@ class Videos(SyncResource["AsyncVideos"]):
     ) -> Path:
         """Download a video's original file to `dest` and return the path written.
 
-        `dest` is a file path, or a directory (the file is then named `<video_no>.mp4`). The
-        body is streamed to a temporary file beside it and renamed into place only when complete:
-        an error or cancellation leaves nothing at `dest`.
+        `dest` is a file path, or a directory (the file is then named `<video_no>.mp4`, with
+        any character but letters, digits, `.`, `_` and `-` replaced, so it stays in `dest`).
+        The body is streamed to a temporary file beside it and renamed into place only when
+        complete: an error or cancellation leaves nothing at `dest`.
         """
         return self._run(lambda a: a.download(video_no, dest, unique_id=unique_id))
 

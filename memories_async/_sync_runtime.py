@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._client import AsyncMemories
+from ._client import UNCHANGED, AsyncMemories
 from ._errors import MemoriesError
 
 if TYPE_CHECKING:
@@ -324,12 +324,24 @@ class SyncClientBase:
         unique_id: str | None = None,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | RetryPolicy | None = None,
+        max_response_bytes: int | None = UNCHANGED,
+        max_event_bytes: int | None = UNCHANGED,
+        total_timeout: float | None = UNCHANGED,
+        stream_idle_timeout: float | None = UNCHANGED,
     ) -> Self:
         """A client that shares this one's event loop, connection pool and buckets, with some
         options changed (see `AsyncMemories.with_options`). Closing the copy leaves them open;
         closing this one closes them for the copy too."""
         copy = object.__new__(type(self))  # past the generated __init__ and its arguments
-        changes = {"unique_id": unique_id, "timeout": timeout, "max_retries": max_retries}
+        changes = {
+            "unique_id": unique_id,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "max_response_bytes": max_response_bytes,
+            "max_event_bytes": max_event_bytes,
+            "total_timeout": total_timeout,
+            "stream_idle_timeout": stream_idle_timeout,
+        }
         SyncClientBase.__init__(copy, self._options, parent=self, changes=changes)
         return copy
 

@@ -7,18 +7,61 @@ from typing import TypeVar
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["choice", "non_empty", "number_range", "positive_int", "string_list"]
+__all__ = [
+    "choice",
+    "non_empty",
+    "number_range",
+    "positive_int",
+    "sendable_text",
+    "string_list",
+    "unsendable_path",
+]
 
 T = TypeVar("T")
 
 
+def sendable_text(field: str, value: str) -> str:
+    """A string that can be encoded as UTF-8: a lone surrogate (from a badly decoded file name,
+    say) cannot, and would fail deep inside the request."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidArgumentError(
+            field, f"holds a character that cannot be sent (a lone surrogate at {exc.start})"
+        ) from None
+    return value
+
+
+def unsendable_path(value: object, path: str = "") -> str | None:
+    """The path (`a.b[2]`) of the first string inside `value` that cannot be sent, if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "value"
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = unsendable_path(key, path) or unsendable_path(
+                item, f"{path}.{key}" if path else str(key)
+            )
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = unsendable_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
 def non_empty(field: str, value: str) -> str:
-    """A string that must hold something other than white space."""
+    """A string that must hold something other than white space, and can be sent."""
     if not isinstance(value, str):
         raise InvalidArgumentError(field, f"must be a string, got {type(value).__name__}")
     if not value.strip():
         raise InvalidArgumentError(field, "must not be empty")
-    return value
+    return sendable_text(field, value)
 
 
 def choice(field: str, value: T, allowed: Collection[T]) -> T:
@@ -53,7 +96,12 @@ def string_list(field: str, values: Iterable[str], *, allow_empty: bool = False)
     """A list of non-empty strings; a lone string is refused, since it is a common slip."""
     if isinstance(values, str | bytes):
         raise InvalidArgumentError(field, "must be a list of strings, not a single string")
-    items = list(values)
+    try:
+        items = list(values)
+    except TypeError:
+        raise InvalidArgumentError(
+            field, f"must be a list of strings, got {type(values).__name__}"
+        ) from None
     if not items and not allow_empty:
         raise InvalidArgumentError(field, "must not be empty")
     for index, item in enumerate(items):

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from ._client import DEFAULT_TIMEOUT, check_base_url, redact_key
+from ._client import DEFAULT_TIMEOUT, check_api_key, check_base_url, redact_key
 from ._errors import InvalidArgumentError, MemoriesError
 from ._lifecycle import PoolOwner
 from ._pipeline import Endpoint
@@ -100,9 +100,7 @@ class AsyncLegacyChat(PoolOwner):
         `access_token` is the OAuth access token of the v1.0 authorisation flow, sent as-is in
         `Authorization`. `base_url` may be plain http only to a loopback host.
         """
-        if not isinstance(access_token, str) or not access_token.strip():
-            raise InvalidArgumentError("access_token", "must be a non-empty string")
-        self._token = access_token.strip()
+        self._token = check_api_key("access_token", access_token, spaces=True)
         self.base_url = check_base_url("base_url", base_url)
         self._open(
             "legacy",

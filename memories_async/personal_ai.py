@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from ._client import DEFAULT_TIMEOUT, check_base_url, redact_key
+from ._client import DEFAULT_TIMEOUT, check_api_key, check_base_url, redact_key
 from ._errors import InvalidArgumentError
 from ._lifecycle import PoolOwner
 from ._pipeline import Endpoint
@@ -180,11 +180,7 @@ class AsyncPersonalAI(PoolOwner):
         before `.personal.ai`). `base_url` may be plain http only to a loopback host.
         """
         key = api_key if api_key is not None else os.environ.get("PERSONAL_AI_API_KEY")
-        if not key or not key.strip():
-            raise InvalidArgumentError(
-                "api_key", "no API key: pass api_key=... or set PERSONAL_AI_API_KEY"
-            )
-        self._api_key = key.strip()
+        self._api_key = check_api_key("api_key", key, "PERSONAL_AI_API_KEY")
         self.domain_name = non_empty("domain_name", domain_name).strip()
         self.base_url = check_base_url("base_url", base_url or DEFAULT_PERSONAL_AI_BASE_URL)
         self._open(

@@ -11,7 +11,7 @@ import uvicorn
 
 from ._app import Emulator
 from ._config import EmulatorConfig
-from ._options import add_arguments, config_options
+from ._options import add_arguments, config_options, is_loopback
 from ._server import SocketApp, listening_socket
 
 
@@ -31,7 +31,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve_forever(args: argparse.Namespace) -> int:
-    """Serve with the flags of `_options.add_arguments` until Ctrl+C."""
+    """Serve with the flags of `_options.add_arguments` until Ctrl+C.
+
+    Anything but a loopback address needs `--api-key`: the emulator accepts any key otherwise,
+    and its control API (`/_emulator/...`: faults, state, resets) has no authentication at all.
+    """
+    if not is_loopback(args.host) and not args.emulator_api_keys:
+        print(
+            f"memories emulator: refusing to listen on {args.host!r} without --api-key: anyone"
+            " who can reach it could use it and drive its unauthenticated control API."
+            " Bind to 127.0.0.1, or give --api-key KEY (and keep the port private).",
+            file=sys.stderr,
+        )
+        return 2
+    if not is_loopback(args.host):
+        print(
+            f"memories emulator: WARNING: listening on {args.host!r}; its control API"
+            " (/_emulator/...) is not authenticated.",
+            file=sys.stderr,
+        )
     config = EmulatorConfig(**config_options(args))
     sock = listening_socket(args.host, args.port)  # listening before the URL is printed
     port = sock.getsockname()[1]

@@ -8,14 +8,29 @@ extra installed.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from typing import Any
 
-__all__ = ["add_arguments", "config_options"]
+__all__ = ["add_arguments", "config_options", "is_loopback"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only (`localhost`, 127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add every flag of the emulator's command line to `parser`."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (127.0.0.1); any other needs --api-key",
+    )
     parser.add_argument("--port", type=int, default=8787, help="port (8787; 0 = any free one)")
     parser.add_argument(
         "--parse-delay", type=float, default=0.0, help="seconds from UNPARSE to PARSE (0)"

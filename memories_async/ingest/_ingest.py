@@ -70,6 +70,7 @@ from .._errors import (
     MemoriesError,
     PermissionDeniedError,
 )
+from .._retry import certainly_not_acted_on
 from .._uploads import FileInput, ProgressCallback
 from ._events import (
     EventCallback,
@@ -156,14 +157,59 @@ class _MemoryFile:
         return self._position
 
 
+class _HashingFile:
+    """A file on disk read for its upload, hashing exactly the bytes it hands over.
+
+    A file can change between being hashed and being sent (or while it is sent); the journal
+    must then record the hash of what the server got, or a later run would send it again. Reads
+    open the file each time (no descriptor is held while a chunk is in flight) and run in worker
+    threads; a seek back to the start, as a retried upload does, starts the hash again.
+    """
+
+    def __init__(self, path: str, name: str, size: int) -> None:
+        self.name = name
+        self._path = path
+        self._size = size
+        self._position = 0
+        self._digest = hashlib.sha256()
+
+    def sent_key(self) -> str | None:
+        """The journal key of what was sent, once the whole file was read; else None."""
+        if self._position != self._size:
+            return None
+        return "sha256:" + self._digest.hexdigest()
+
+    async def read(self, size: int = -1, /) -> bytes:
+        want = self._size - self._position if size < 0 else size
+        chunk = await anyio.to_thread.run_sync(self._read, self._position, want)
+        self._position += len(chunk)
+        return chunk
+
+    def _read(self, position: int, size: int) -> bytes:
+        with open(self._path, "rb", buffering=0) as fp:
+            fp.seek(position)
+            chunk = fp.read(size)
+        self._digest.update(chunk)
+        return chunk
+
+    async def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}[whence]
+        self._position = base + offset
+        if self._position == 0:
+            self._digest = hashlib.sha256()
+        return self._position
+
+    async def tell(self) -> int:
+        return self._position
+
+
 def maybe_delivered(error: MemoriesError) -> bool:
-    """Whether a failed request may nonetheless have been acted on by the server."""
-    if isinstance(error, APIConnectionError):
-        return not error.before_send
+    """Whether a failed request may nonetheless have been acted on by the server: the resend
+    rule's complement for failures the server answered or that broke after sending."""
     if isinstance(error, APIResponseValidationError):
-        return True
-    if isinstance(error, InternalServerError):
-        return error.status_code not in (502, 503)
+        return True  # it answered success, in a shape we could not read
+    if isinstance(error, APIConnectionError | InternalServerError):
+        return not certainly_not_acted_on(error)
     return False
 
 
@@ -391,7 +437,7 @@ class _Job:
             await self.emit(Progress(source.location, sent, total))
 
         try:
-            remote_id = await self.upload(source, on_progress)
+            remote_id, sent_key = await self.upload(source, on_progress)
         except ACCOUNT_ERRORS as exc:
             await self.stop(exc, [_restore(record, before)])
             return
@@ -407,6 +453,8 @@ class _Job:
             await self.emit(Failed(source.location, record.last_error, record.in_doubt))
             return
         self.account_ok.set()
+        if sent_key is not None and sent_key != record.key:
+            record = await self._changed_while_sent(record, before, sent_key)
         record.state, record.remote_id = "uploaded", remote_id
         # For videos and URLs, queued for the very next commit but not waited for: if the job
         # dies before it lands, the record is still `uploading` and the next run finds the
@@ -418,21 +466,50 @@ class _Job:
         await self.emit(Uploaded(source.location, remote_id, source.size))
         self.watch(record)
 
-    async def upload(self, source: Source, on_progress: ProgressCallback) -> str:
+    async def _changed_while_sent(self, record: Record, before: Record, sent_key: str) -> Record:
+        """The file changed after it was hashed: what was sent is another content. The record
+        of the old content goes back to how it was; the upload is journaled under what was sent,
+        so a later run recognises those bytes and does not send them again."""
+        sent = self.journal.records.get(sent_key) or dataclasses.replace(
+            record, key=sent_key, state="pending", remote_id=None, task_id=None
+        )
+        sent.attempts, sent.attempt_started = record.attempts, record.attempt_started
+        sent.source, sent.name, sent.bytes = record.source, record.name, record.bytes
+        sent.in_doubt, sent.last_error = False, None
+        self.keys.discard(record.key)  # not this file's content any more
+        self.keys.add(sent_key)
+        self.owner.setdefault(sent_key, record.source)
+        await self.journal.save([_restore(record, before)])
+        return sent
+
+    async def upload(self, source: Source, on_progress: ProgressCallback) -> tuple[str, str | None]:
+        """Send `source`; its remote id, and the journal key of the bytes that were sent when
+        they were read from disk during the upload (None when they were read before)."""
         videos = self.client.videos
         data = self.contents.pop(source.location, None)
-        file: FileInput = source.location if data is None else _MemoryFile(data, source.name)
+        hashing = None
+        file: FileInput
+        if data is not None:
+            file = _MemoryFile(data, source.name)
+        elif source.is_file:
+            file = hashing = _HashingFile(source.location, source.name, source.size)
+        else:
+            file = source.location
         if source.kind == "video":
             result = await videos.upload(file, unique_id=self.unique_id, on_progress=on_progress)
-            return result.video_no
-        if source.kind == "image":
+            remote_id = result.video_no
+        elif source.kind == "image":
             images = await self.client.images.upload(
                 file, unique_id=self.unique_id, on_progress=on_progress
             )
             if not images:
                 raise MemoriesError("the server accepted the image but returned no id")
-            return images[0].id
-        return (await videos.upload_url(source.location, unique_id=self.unique_id)).video_no
+            remote_id = images[0].id
+        else:
+            remote_id = (
+                await videos.upload_url(source.location, unique_id=self.unique_id)
+            ).video_no
+        return remote_id, None if hashing is None else hashing.sent_key()
 
     # -- platform URLs -------------------------------------------------------------------
 

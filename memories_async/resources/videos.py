@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from .._download import resolve_destination, save_response
+from .._download import file_name_for, resolve_destination, save_response
 from .._errors import InvalidArgumentError, VideoProcessingError, WaitTimeoutError
 from .._pipeline import Endpoint
 from .._uploads import (
@@ -356,12 +356,13 @@ class AsyncVideos(AsyncResource):
     ) -> Path:
         """Download a video's original file to `dest` and return the path written.
 
-        `dest` is a file path, or a directory (the file is then named `<video_no>.mp4`). The
-        body is streamed to a temporary file beside it and renamed into place only when complete:
-        an error or cancellation leaves nothing at `dest`.
+        `dest` is a file path, or a directory (the file is then named `<video_no>.mp4`, with
+        any character but letters, digits, `.`, `_` and `-` replaced, so it stays in `dest`).
+        The body is streamed to a temporary file beside it and renamed into place only when
+        complete: an error or cancellation leaves nothing at `dest`.
         """
         non_empty("video_no", video_no)
-        target = await resolve_destination(dest, f"{video_no}.mp4")
+        target = await resolve_destination(dest, file_name_for(video_no))
         body = {"video_no": video_no, "unique_id": self._unique_id(unique_id)}
         async with self._pipeline.stream(
             DOWNLOAD, json=body, accept="application/octet-stream"

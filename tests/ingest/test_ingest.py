@@ -446,3 +446,30 @@ async def test_a_crash_right_after_an_upload_resends_no_image(
     assert second.ok and second.uploaded == 0
     assert len(emu.state.scope(KEY, "default").images) == 1
     assert len(videos_on_server(emu)) == 1
+
+
+async def test_a_file_changed_while_it_uploads_is_journaled_as_what_was_sent(
+    client: AsyncMemories, emu: Emulator, tmp_path: Path
+) -> None:
+    # Past SMALL_FILE, a file is hashed first and read again to be sent; here it is rewritten in
+    # between (same size, other bytes), as a camera or an editor might.
+    size = ingest_module.SMALL_FILE + 4096
+    path = write(tmp_path / "growing.mp4", b"A" * size)
+    journal = tmp_path / "j.sqlite"
+
+    def rewrite(event: IngestEvent) -> None:
+        if isinstance(event, Started):
+            path.write_bytes(b"B" * size)
+
+    first = await ingest(client, [path], journal=journal, on_event=rewrite)
+    assert first.ok and first.uploaded == 1
+    assert set(videos_on_server(emu)) == {sha(b"B" * size)}  # what the server got
+    records = {r.key: r for r in read_journal(journal)}
+    sent = records["sha256:" + sha(b"B" * size)]
+    assert sent.state == "uploaded" and sent.remote_id == videos_on_server(emu)[sha(b"B" * size)]
+    old = records.get("sha256:" + sha(b"A" * size))
+    assert old is None or old.state == "pending"
+
+    again = await ingest(client, [path], journal=journal)
+    assert again.ok and again.uploaded == 0 and again.skipped == 1
+    assert upload_requests(emu) == 1, "what was sent must not be sent again"
