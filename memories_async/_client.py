@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from ._errors import InvalidArgumentError, MemoriesError
-from ._limits import RateLimiter, RateLimits, build_rate_limiter
+from ._limits import RateLimiter, RateLimits, SharedRateLimiter, build_rate_limiter
 from ._pipeline import CallLimits, HostConfig, Pipeline
 from ._retry import RetryPolicy
 from ._version import __version__
@@ -236,7 +236,7 @@ class AsyncMemories(PoolLifecycle):
         unique_id: str = "default",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | RetryPolicy | None = None,
-        rate_limits: RateLimits | RateLimiter | Literal[False] | None = None,
+        rate_limits: RateLimits | RateLimiter | SharedRateLimiter | Literal[False] | None = None,
         http_client: httpx.AsyncClient | None = None,
         max_response_bytes: int | None = DEFAULT_LIMITS.max_response_bytes,
         max_event_bytes: int | None = DEFAULT_LIMITS.max_event_bytes,
@@ -250,8 +250,9 @@ class AsyncMemories(PoolLifecycle):
         `max_retries` bounds retries of every kind (default: 3 for rate-limit answers, 2 for
         server and connection errors), or takes a whole `RetryPolicy`. `rate_limits` overrides
         buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
-        supplies a shared limiter such as a Redis one. A caller-supplied `http_client` is used
-        as it is and left open on `aclose()`.
+        supplies a limiter shared by other processes and machines (`RedisRateLimiter`, also the
+        default when `MEMORIES_REDIS_URL` is set). A caller-supplied `http_client` is used as it
+        is and left open on `aclose()`.
 
         What a server can make one call hold or wait for is bounded (`None` lifts a bound):
         `max_response_bytes` per decoded JSON answer (32 MiB), `max_event_bytes` per line or

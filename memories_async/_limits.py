@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import threading
 import time
 import weakref
@@ -31,13 +32,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_RATES",
+    "REDIS_URL_ENV",
     "AccountRateLimiter",
     "NoRateLimiter",
     "Rate",
     "RateLimiter",
     "RateLimits",
+    "SharedRateLimiter",
     "build_rate_limiter",
+    "check_rates",
 ]
+
+REDIS_URL_ENV = "MEMORIES_REDIS_URL"
+"""Set, it makes a Redis limiter the default of every client in the process."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,16 @@ class RateLimiter(Protocol):
 
     async def acquire(self, bucket: str) -> None:
         """Return when one request of `bucket` may be sent now."""
+        ...
+
+
+@runtime_checkable
+class SharedRateLimiter(Protocol):
+    """A limiter made without an account, that each client binds to its own: the client calls
+    `for_account` with a fingerprint of its key (never the key). `RedisRateLimiter` is one."""
+
+    def for_account(self, account: str) -> RateLimiter:
+        """The limiter of one account."""
         ...
 
 
@@ -214,6 +231,16 @@ class AccountRateLimiter:
         merged.update(rates or {})
         self.rates: Mapping[str, Rate | None] = merged
 
+    @classmethod
+    def for_fingerprint(
+        cls, account: str, rates: Mapping[str, Rate | None] | None = None
+    ) -> AccountRateLimiter:
+        """The in-process buckets of the account whose fingerprint is `account`."""
+        limiter = cls.__new__(cls)
+        limiter._account = account
+        limiter.rates = {**DEFAULT_RATES, **(rates or {})}
+        return limiter
+
     async def acquire(self, bucket: str) -> None:
         try:
             rate = self.rates[bucket]
@@ -233,24 +260,43 @@ class AccountRateLimiter:
         return f"AccountRateLimiter(account={self._account[:8]}…)"
 
 
+def check_rates(rates: Mapping[str, Rate | None] | None) -> dict[str, Rate | None]:
+    """Bucket overrides, each checked: a known bucket name, and a `Rate` or None."""
+    if rates is None:
+        return {}
+    checked: dict[str, Rate | None] = {}
+    for name, rate in rates.items():
+        if name not in DEFAULT_RATES:
+            raise InvalidArgumentError(
+                "rate_limits", f"unknown bucket {name!r}; known: {', '.join(DEFAULT_RATES)}"
+            )
+        if rate is not None and not isinstance(rate, Rate):
+            raise InvalidArgumentError(f"rate_limits[{name!r}]", "must be a Rate or None")
+        checked[name] = rate
+    return checked
+
+
 def build_rate_limiter(
-    api_key: str, rate_limits: RateLimits | RateLimiter | Literal[False] | None
+    api_key: str,
+    rate_limits: RateLimits | RateLimiter | SharedRateLimiter | Literal[False] | None,
 ) -> RateLimiter:
     """Turn the client's `rate_limits` argument into a limiter.
 
     `None` means the vendor's table; `False` turns limiting off; a mapping overrides some buckets
-    (a `None` value turns that bucket off); an object with `acquire` is used as it is.
+    (a `None` value turns that bucket off); a shared limiter (`RedisRateLimiter`) is bound to
+    this key's account; an object with `acquire` is used as it is. With `MEMORIES_REDIS_URL`
+    set, `None` and a mapping give a Redis limiter on that URL with those overrides.
     """
     if rate_limits is False:
         return NoRateLimiter()
+    if isinstance(rate_limits, SharedRateLimiter):
+        return rate_limits.for_account(account_fingerprint(api_key))
     if isinstance(rate_limits, RateLimiter):
         return rate_limits
-    if rate_limits is not None:
-        for name, rate in rate_limits.items():
-            if name not in DEFAULT_RATES:
-                raise InvalidArgumentError(
-                    "rate_limits", f"unknown bucket {name!r}; known: {', '.join(DEFAULT_RATES)}"
-                )
-            if rate is not None and not isinstance(rate, Rate):
-                raise InvalidArgumentError(f"rate_limits[{name!r}]", "must be a Rate or None")
-    return AccountRateLimiter(api_key, rate_limits)
+    overrides = check_rates(rate_limits)
+    url = os.environ.get(REDIS_URL_ENV)
+    if url:
+        from .redis import default_limiter
+
+        return default_limiter(url).with_rates(overrides).for_account(account_fingerprint(api_key))
+    return AccountRateLimiter(api_key, overrides)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Iterable, Sequence
     from datetime import datetime
-    from memories_async._limits import RateLimiter, RateLimits
+    from memories_async._limits import RateLimiter, RateLimits, SharedRateLimiter
     from memories_async._retry import RetryPolicy
     from memories_async._sync_runtime import SyncIterator
     from memories_async._uploads import FileInput, ProgressCallback
@@ -72,7 +72,7 @@ class Memories(SyncClientBase):
         unique_id: str = "default",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | RetryPolicy | None = None,
-        rate_limits: RateLimits | RateLimiter | Literal[False] | None = None,
+        rate_limits: RateLimits | RateLimiter | SharedRateLimiter | Literal[False] | None = None,
         http_client: httpx.AsyncClient | None = None,
         max_response_bytes: int | None = DEFAULT_LIMITS.max_response_bytes,
         max_event_bytes: int | None = DEFAULT_LIMITS.max_event_bytes,
@@ -86,8 +86,9 @@ class Memories(SyncClientBase):
         `max_retries` bounds retries of every kind (default: 3 for rate-limit answers, 2 for
         server and connection errors), or takes a whole `RetryPolicy`. `rate_limits` overrides
         buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
-        supplies a shared limiter such as a Redis one. A caller-supplied `http_client` is used
-        as it is and left open on `aclose()`.
+        supplies a limiter shared by other processes and machines (`RedisRateLimiter`, also the
+        default when `MEMORIES_REDIS_URL` is set). A caller-supplied `http_client` is used as it
+        is and left open on `aclose()`.
 
         What a server can make one call hold or wait for is bounded (`None` lifts a bound):
         `max_response_bytes` per decoded JSON answer (32 MiB), `max_event_bytes` per line or

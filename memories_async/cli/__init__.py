@@ -23,7 +23,13 @@ from ._common import Commands, Console
 
 __all__ = ["build_parser", "main"]
 
-_GLOBAL_DEFAULTS = {"api_key": None, "base_url": None, "json": False, "debug": False}
+_GLOBAL_DEFAULTS = {
+    "api_key": None,
+    "base_url": None,
+    "redis_url": None,
+    "json": False,
+    "debug": False,
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +60,12 @@ def _common_options(*, client: bool = True) -> argparse.ArgumentParser:
             "--base-url",
             default=argparse.SUPPRESS,
             help="API base URL (default: $MEMORIES_BASE_URL)",
+        )
+        group.add_argument(
+            "--redis-url",
+            default=argparse.SUPPRESS,
+            help="share the account's rate limits with other processes through this Redis"
+            " (default: $MEMORIES_REDIS_URL)",
         )
     group.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"

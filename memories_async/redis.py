@@ -1,0 +1,541 @@
+"""One account's rate limits held across processes and machines, on Redis.
+
+```python
+from memories_async import AsyncMemories
+from memories_async.redis import RedisRateLimiter
+
+client = AsyncMemories(rate_limits=RedisRateLimiter.from_url("redis://cache:6379/0"))
+```
+
+or, for every client of a process, `MEMORIES_REDIS_URL=redis://cache:6379/0`. Install with
+`pip install "memories-async[redis]"`.
+
+## How a request gets its slot
+
+The in-process ledger (`_limits._Ledger`) spaces the departures of one bucket
+`(period + guard) / limit` apart, with more room after the first request of a burst. Here the same
+ledger lives in Redis, one key per account and bucket, `memories:{<account>}:<bucket>` (the
+account is a fingerprint of the key, never the key; the braces are a hash tag, so one account's
+buckets share a Redis Cluster slot). One Lua step per request reads the server's `TIME` (the
+machines' clocks differ, Redis's is one), reserves the caller's departure slot and answers how
+long to wait; the caller then sleeps that long on its own, without polling Redis. The key expires
+once it no longer matters.
+
+Why not a library: `limits`' Redis moving window counts requests already sent and lets a burst of
+`limit` through at once, so a sliding window can see almost twice the limit arrive; GCRA scripts
+(redis-cell, the `redis-rate-limiter` family) allow a burst as well, and answer "retry after"
+rather than reserving a place in the queue, which turns a crowd of waiters into a crowd of pollers.
+What is needed is the strict spacing of the in-process ledger with a reservation per request: the
+twenty lines of `_RESERVE`.
+
+## When Redis is away
+
+`on_unavailable="local"` (the default) falls back to the in-process buckets with one WARNING and
+tries Redis again with a capped backoff (1 s, doubling to 30 s); when it answers again, one INFO
+line says so and the shared buckets resume. `"raise"` raises `RateLimiterUnavailableError`.
+Every Redis call has a short timeout (`timeout`, 1 s), so nothing hangs; a request already on its
+way is never touched. A cancelled waiter's slot is left unused (one slot, never a stuck bucket).
+Under trio there is no asyncio client for Redis: the local buckets serve (or "raise" raises).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import math
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+
+from ._errors import InvalidArgumentError, MemoriesError
+from ._limits import DEFAULT_RATES, AccountRateLimiter, Rate, RateLimiter, check_rates
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
+__all__ = ["RateLimiterUnavailableError", "RedisRateLimiter", "default_limiter"]
+
+logger = logging.getLogger("memories_async")
+
+KEY_PREFIX = "memories"
+WINDOW_GUARD = 0.040
+"""Seconds added to every window of `limit + 1` departures (the in-process ledger adds 10 ms).
+
+A slot is reserved ahead of time, so a caller whose event loop is busy when the slot comes
+leaves late, and the callers after it do not: a window then holds more departures by as much
+as that lateness. Measured under `uvicorn --workers 2` with 100 concurrent requests, 10 ms of
+room let 1 request in 100 arrive in a full window; 40 ms costs 4% of every bucket's rate (the
+table's 10/s becomes 9.6/s), and callers later than `LATE` take a new slot."""
+LATE = 0.030
+"""A caller that wakes later than this past its slot (beyond the network's own delay) takes a
+new slot rather than leave inside the next caller's room. Below `WINDOW_GUARD` by the jitter of
+the way from the limiter to the server (a few ms measured, 10 allowed)."""
+MAX_LATE_RETRIES = 3
+COLD_START = 0.100
+"""Extra room after the first request of a burst, while its connection opens."""
+CALLER_COLD = 0.050
+"""Extra room after the first request of each process in a burst, for the same reason (measured:
+4 processes starting a burst together, a process's first search could arrive 40 ms late and
+share a window with 10 others). Smaller than `COLD_START`: the burst's very first request also
+waits for the others to be reserved."""
+IDLE = 1.0
+"""Seconds a bucket must be free past its next slot for the next request to start a burst."""
+_COLD_START_US = math.ceil(COLD_START * 1_000_000)
+_CALLER_COLD_US = math.ceil(CALLER_COLD * 1_000_000)
+_IDLE_US = math.ceil(IDLE * 1_000_000)
+_UNKNOWN: Any = object()
+
+# KEYS[1] the bucket; ARGV: spacing, cold start, idle, max wait (negative: none), and the room
+# to leave after a caller that is cold itself (its process's first request of the bucket in a
+# while: it has no connection to the vendor yet), 0 otherwise; times in µs.
+# Answers {wait, now}: the wait in µs (the slot is reserved), or -wait-1 when it would exceed max
+# wait (nothing is reserved); and Redis's clock, in µs. The stored value is the earliest time
+# the next departure may leave, minus spacing.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local spacing = tonumber(ARGV[1])
+local cold_start = tonumber(ARGV[2])
+local idle = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[4])
+local caller_cold = tonumber(ARGV[5])
+local last = tonumber(redis.call('GET', KEYS[1]))
+local slot = now
+local cold = true
+if last then
+  local earliest = last + spacing
+  if earliest > now then slot = earliest end
+  cold = now >= earliest + idle
+end
+local wait = slot - now
+if max_wait >= 0 and wait > max_wait then return {-wait - 1, now} end
+local stored = slot
+if cold then
+  stored = slot + cold_start
+elseif caller_cold > 0 then
+  stored = slot + caller_cold
+end
+local ttl = math.ceil((stored - now + spacing + idle) / 1000) + 1000
+redis.call('SET', KEYS[1], stored, 'PX', ttl)
+return {wait, now}
+"""
+
+_RESERVE_SHA = hashlib.sha1(_RESERVE.encode()).hexdigest()
+
+OnUnavailable = Literal["local", "raise"]
+
+
+class RateLimiterUnavailableError(MemoriesError):
+    """The shared rate limiter could not be reached, and `on_unavailable="raise"` said not to
+    fall back to this process's own buckets."""
+
+
+class RedisRateLimiter:
+    """Rate buckets shared through Redis by every process and machine that uses the same Redis.
+
+    Made without an account; each client binds it to its own (`for_account`, called by the
+    client with a fingerprint of its key), so one limiter object can serve every key of a
+    process and two keys never share a bucket. `rates` overrides buckets of the vendor's table
+    as the client's `rate_limits` mapping does.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        rates: Mapping[str, Rate | None] | None = None,
+        on_unavailable: OnUnavailable = "local",
+        timeout: float = 1.0,
+        max_connections: int = 32,
+        key_prefix: str = KEY_PREFIX,
+    ) -> None:
+        if not isinstance(url, str) or not url.startswith(("redis://", "rediss://", "unix://")):
+            raise InvalidArgumentError("url", "must be a redis://, rediss:// or unix:// URL")
+        if on_unavailable not in ("local", "raise"):
+            raise InvalidArgumentError("on_unavailable", "must be 'local' or 'raise'")
+        if not timeout > 0:
+            raise InvalidArgumentError("timeout", "must be positive")
+        self.url = url
+        self.rates: Mapping[str, Rate | None] = {**DEFAULT_RATES, **check_rates(rates)}
+        self.on_unavailable: OnUnavailable = on_unavailable
+        self.timeout = timeout
+        self.max_connections = max_connections
+        self.key_prefix = key_prefix
+        self._connections = _Connections(url, timeout, max_connections)
+        self._health = _Health()
+        self._rtt = _RoundTrip()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        rates: Mapping[str, Rate | None] | None = None,
+        on_unavailable: OnUnavailable = "local",
+        timeout: float = 1.0,
+    ) -> RedisRateLimiter:
+        """A limiter on the Redis at `url` (`redis://host:6379/0`, `rediss://` for TLS)."""
+        return cls(url, rates=rates, on_unavailable=on_unavailable, timeout=timeout)
+
+    def with_rates(self, rates: Mapping[str, Rate | None] | None) -> RedisRateLimiter:
+        """The same Redis and connections, with other bucket overrides."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.rates = {**DEFAULT_RATES, **check_rates(rates)}
+        return copy
+
+    def for_account(self, account: str) -> RateLimiter:
+        """The limiter of one account (a fingerprint of its key, never the key itself)."""
+        return _AccountLimiter(self, account)
+
+    async def aclose(self) -> None:
+        """Close this event loop's connections to Redis (they reopen if used again)."""
+        await self._connections.aclose_current()
+
+    def __repr__(self) -> str:
+        host = self.url.split("@")[-1]  # never the password of a redis://user:pass@host URL
+        return f"RedisRateLimiter({host!r}, on_unavailable={self.on_unavailable!r})"
+
+
+class _AccountLimiter:
+    """`RateLimiter` of one account over a `RedisRateLimiter`."""
+
+    def __init__(self, shared: RedisRateLimiter, account: str) -> None:
+        self._shared = shared
+        self._account = account
+        self._local = AccountRateLimiter.for_fingerprint(account, shared.rates)
+        self._args: dict[str, list[int]] = {}
+        self._keys: dict[str, str] = {}
+        self._departed: dict[str, float] = {}  # this process's last slot per bucket
+
+    async def acquire(self, bucket: str) -> None:
+        for _ in range(MAX_LATE_RETRIES):
+            slot = await self.reserve(bucket, max_wait=None)
+            if slot is None:  # the bucket is off, or the local buckets served the request
+                return
+            wait = slot - time.monotonic()
+            if wait > 0:
+                await anyio.sleep(wait)
+            late = time.monotonic() - slot + self._shared._rtt.excess
+            if late <= LATE:
+                return
+            # Our event loop was busy (the reply waited for it, or the wake-up did): leaving now
+            # could crowd the callers after us into one window. Take a new slot instead.
+            logger.debug("memories %s: %.0f ms past its slot; taking a new one", bucket, late * 1e3)
+
+    async def reserve(self, bucket: str, *, max_wait: float | None) -> float | None:
+        """Reserve a departure slot and return when it is, on this process's monotonic clock
+        (the reply's arrival plus the wait Redis answered), without waiting for it. With
+        `max_wait`, a slot further away than that is not reserved, and the answer is negative:
+        minus the seconds it would have been away. None: the bucket is off, or the local buckets
+        served the request (they wait themselves)."""
+        try:
+            args = self._args[bucket]
+        except KeyError:
+            rate = self._shared.rates.get(bucket, _UNKNOWN)
+            if rate is _UNKNOWN:
+                raise ValueError(f"unknown rate bucket {bucket!r}") from None
+            if rate is None:
+                return None
+            assert isinstance(rate, Rate)
+            args = self._args[bucket] = [_micros((rate.period + WINDOW_GUARD) / rate.limit)]
+        shared = self._shared
+        health = shared._health
+        attempt = health.should_try()
+        if attempt is False:
+            await self._fall_back(bucket, None)
+            return None
+        probe = attempt is None
+        key = self._keys.get(bucket) or self._keys.setdefault(
+            bucket, f"{shared.key_prefix}:{{{self._account}}}:{bucket}"
+        )
+        limit = -1 if max_wait is None else _micros(max_wait)
+        asked = time.monotonic()
+        last = self._departed.get(bucket)
+        cold = _CALLER_COLD_US if last is None or asked - last > IDLE + args[0] / 1e6 else 0
+        self._departed[bucket] = asked  # callers right behind this one are not cold
+        try:
+            connection = await shared._connections.current()
+            answer, rtt = await connection.reserve(
+                key, args[0], _COLD_START_US, _IDLE_US, limit, cold
+            )
+            answered = time.monotonic()
+        except _Unavailable as exc:
+            health.failed(exc.reason, shared.url, probe=probe)
+            await self._fall_back(bucket, exc.reason)
+            return None
+        except Exception as exc:
+            if not isinstance(exc, (TimeoutError, OSError, *_redis_errors())):
+                raise
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            health.failed(reason, shared.url, probe=probe)
+            await self._fall_back(bucket, reason)
+            return None
+        if probe:
+            health.succeeded(shared.url)
+        shared._rtt.seen(rtt)
+        if answer < 0:
+            return -((-answer - 1) / 1e6)
+        slot = answered + answer / 1e6
+        self._departed[bucket] = slot
+        return slot
+
+    async def _fall_back(self, bucket: str, reason: str | None) -> None:
+        if self._shared.on_unavailable == "raise":
+            raise RateLimiterUnavailableError(
+                f"the shared rate limiter at {self._shared!r} is unavailable"
+                + (f" ({reason})" if reason else "")
+            )
+        await self._local.acquire(bucket)
+
+    def __repr__(self) -> str:
+        return f"<RedisRateLimiter account={self._account[:8]}… {self._shared!r}>"
+
+
+class _RoundTrip:
+    """How much longer than the network's own delay the last round trip to Redis took.
+
+    A reply that waited for our busy event loop leaves us that much later than our slot, while
+    the callers after us (not waiting) leave on time: `excess` is that lateness, added to the
+    one measured after the sleep. The floor is the quickest of the recent round trips.
+    """
+
+    WINDOW = 64
+
+    def __init__(self) -> None:
+        self._samples: deque[float] = deque(maxlen=self.WINDOW)
+        self._floor = math.inf
+        self.excess = 0.0
+
+    def seen(self, rtt: float) -> None:
+        samples = self._samples
+        if len(samples) == samples.maxlen and samples[0] == self._floor:
+            samples.append(rtt)
+            self._floor = min(samples)
+        else:
+            samples.append(rtt)
+            self._floor = min(self._floor, rtt)
+        self.excess = rtt - self._floor
+
+
+def _redis_errors() -> tuple[type[Exception], ...]:
+    """What a Redis call raises when Redis is away or broken (the package is loaded by then)."""
+    import redis.exceptions
+
+    return (redis.exceptions.RedisError,)
+
+
+def _micros(seconds: float) -> int:
+    return math.ceil(seconds * 1_000_000)
+
+
+class _Unavailable(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class _Health:
+    """Whether to ask Redis now. Up: always. Down: one caller at a time probes it, after a
+    capped, doubling backoff; the others use the local buckets meanwhile."""
+
+    FIRST_BACKOFF = 1.0
+    MAX_BACKOFF = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._down_since: float | None = None
+        self._retry_at = 0.0
+        self._backoff = self.FIRST_BACKOFF
+
+    def should_try(self) -> bool | None:
+        """True: Redis is up; None: it is down, and this caller probes it; False: it is down."""
+        if self._down_since is None:  # the common case, without the lock
+            return True
+        with self._lock:
+            if self._down_since is None:
+                return True
+            now = time.monotonic()
+            if now < self._retry_at:
+                return False
+            self._retry_at = now + self._backoff  # others wait while this one probes
+            return None
+
+    def failed(self, reason: str, url: str, *, probe: bool) -> None:
+        """A call failed. Only the first failure of an outage, or a failed probe, moves the
+        backoff: calls that were already on their way when Redis went away do not."""
+        with self._lock:
+            now = time.monotonic()
+            first = self._down_since is None
+            if first:
+                self._down_since = now
+                self._backoff = self.FIRST_BACKOFF
+            elif probe:
+                self._backoff = min(self._backoff * 2, self.MAX_BACKOFF)
+            else:
+                return
+            self._retry_at = now + self._backoff
+        if first:
+            logger.warning(
+                "memories: the shared rate limiter at %s is unavailable (%s); using this "
+                "process's own buckets until it answers again",
+                url.split("@")[-1],
+                reason,
+            )
+
+    def succeeded(self, url: str) -> None:
+        if self._down_since is None:  # the common case, without the lock
+            return
+        with self._lock:
+            if self._down_since is None:
+                return
+            down = time.monotonic() - self._down_since
+            self._down_since = None
+            self._backoff = self.FIRST_BACKOFF
+        logger.info(
+            "memories: the shared rate limiter at %s answers again after %.1fs; shared buckets"
+            " resume",
+            url.split("@")[-1],
+            down,
+        )
+
+
+class _Connections:
+    """One Redis client per live asyncio event loop (a connection belongs to the loop that
+    opened it), closed when its loop shuts down or on `aclose_current()`.
+
+    The closing rides on `loop.shutdown_asyncgens()`, which `asyncio.run`, pytest-asyncio, uvicorn
+    and the sync client's loop all call: a tiny async generator is started per loop and its
+    `finally` closes that loop's client.
+    """
+
+    def __init__(self, url: str, timeout: float, max_connections: int) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._max_connections = max_connections
+        self._lock = threading.Lock()
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def current(self) -> _LoopClient:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise _Unavailable("no asyncio event loop (trio?): Redis needs asyncio") from None
+        with self._lock:
+            entry = self._by_loop.get(loop)
+            new = entry is None
+            if entry is None:
+                entry = self._by_loop[loop] = _LoopClient.open(
+                    self._url, self._timeout, self._max_connections
+                )
+        if new:
+            opened = entry
+            await opened.watch_loop_end(lambda: self._forget(loop, opened))
+        return entry
+
+    def _forget(self, loop: asyncio.AbstractEventLoop, entry: _LoopClient) -> None:
+        with self._lock:
+            if self._by_loop.get(loop) is entry:
+                del self._by_loop[loop]
+
+    async def aclose_current(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        with self._lock:
+            entry = self._by_loop.pop(loop, None)
+        if entry is not None:
+            await entry.aclose()
+
+
+class _LoopClient:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self._sentinel: AsyncIterator[None] | None = None
+        self._closed = False
+
+    @classmethod
+    def open(cls, url: str, timeout: float, max_connections: int) -> _LoopClient:
+        try:
+            import redis.asyncio as aioredis
+        except ImportError:
+            raise _Unavailable(
+                "the redis package is missing: pip install 'memories-async[redis]'"
+            ) from None
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+        client = aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
+        return cls(client)
+
+    async def reserve(self, key: str, *args: int) -> tuple[int, float]:
+        """Run `_RESERVE` by its digest on a connection of the pool (loading the script on
+        NOSCRIPT: after a restart or a flush); its answer, and the round trip's duration,
+        timed once a connection is in hand so that waiting for one does not count."""
+        from redis.exceptions import NoScriptError
+
+        pool = self.client.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+        try:
+            asked = time.monotonic()
+            try:
+                await connection.send_command("EVALSHA", _RESERVE_SHA, 1, key, *args)
+                answer = await connection.read_response()
+            except NoScriptError:
+                await connection.send_command("SCRIPT", "LOAD", _RESERVE)
+                await connection.read_response()
+                await connection.send_command("EVALSHA", _RESERVE_SHA, 1, key, *args)
+                answer = await connection.read_response()
+            rtt = time.monotonic() - asked
+        except BaseException:
+            await connection.disconnect()  # a half-read reply must not be left for the next user
+            raise
+        finally:
+            await pool.release(connection)
+        wait, _ = answer
+        return int(wait), rtt
+
+    async def watch_loop_end(self, forget: Any) -> None:
+        async def sentinel() -> AsyncIterator[None]:
+            try:
+                yield
+            finally:
+                forget()
+                await self.aclose()
+
+        self._sentinel = sentinel()
+        await self._sentinel.__anext__()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            await self.client.aclose()
+
+
+_defaults: dict[str, RedisRateLimiter] = {}
+_defaults_lock = threading.Lock()
+
+
+def default_limiter(url: str) -> RedisRateLimiter:
+    """The process's limiter on `url` (from `MEMORIES_REDIS_URL`): one per URL, so every client
+    of the process shares its connections."""
+    with _defaults_lock:
+        limiter = _defaults.get(url)
+        if limiter is None:
+            limiter = _defaults[url] = RedisRateLimiter.from_url(url)
+        return limiter
