@@ -283,9 +283,12 @@ class Videos(SyncResource["AsyncVideos"]):
         latitude: float | str | None = None,
         longitude: float | str | None = None,
         on_progress: ProgressCallback | None = None,
+        filename: str | None = None,
     ) -> UploadedVideo:
         """Upload a video file of any size: a path, bytes, or a seekable binary file object
-        (sync or async, read from its current position).
+        (sync or async, read from its current position). `filename` is the name the video gets
+        (default: the file's own name, else `video.mp4`): handy for a browser upload held in a
+        temporary file.
 
         The file is streamed from disk in worker threads, so memory stays flat and the event loop
         keeps running; `on_progress(sent, total)` (sync or async) follows the request body's
@@ -302,6 +305,7 @@ class Videos(SyncResource["AsyncVideos"]):
             latitude=latitude,
             longitude=longitude,
             on_progress=on_progress,
+            filename=filename,
         ))
 
     def upload_url(

@@ -210,12 +210,18 @@ def _sync_extent(fp: IO[bytes]) -> tuple[int, int]:
     return start, end - start
 
 
-async def open_source(field: str, file: FileInput, *, default_name: str) -> FileSource:
+async def open_source(
+    field: str, file: FileInput, *, default_name: str, filename: str | None = None
+) -> FileSource:
     """Check a file argument and learn its size, without reading its content.
 
-    Raises `InvalidArgumentError` naming `field` for a missing path, a directory, an empty file,
-    a text-mode or unseekable file object, or something that is not a file at all.
+    `filename`, when given, is the name sent for it (and what its content type is guessed
+    from), instead of the file's own name or `default_name`. Raises `InvalidArgumentError`
+    naming `field` for a missing path, a directory, an empty file, a text-mode or unseekable
+    file object, or something that is not a file at all.
     """
+    if filename is not None:
+        non_empty("filename", filename)
     if isinstance(file, bytes | bytearray | memoryview):
         source: FileSource = _BytesSource(bytes(file), default_name)
     elif isinstance(file, str | os.PathLike):
@@ -243,6 +249,9 @@ async def open_source(field: str, file: FileInput, *, default_name: str) -> File
         )
     if source.size == 0:
         raise InvalidArgumentError(field, "is empty (0 bytes)")
+    if filename is not None:
+        source.filename = os.path.basename(filename.replace("\\", "/")) or default_name
+        source.content_type = guess_content_type(source.filename)
     return source
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..models.chat import ChatRef, ContentEvent, RefEvent, ThinkingEvent
+from ..models.chat import ChatRef, ContentEvent, RefEvent, ThinkingEvent, distinct_moments
 from ._common import Commands, Console, make_client, timestamp
 
 __all__ = ["add_parser", "print_refs", "run", "stream_answer"]
@@ -24,42 +24,19 @@ def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 
 def print_refs(console: Console, refs: list[ChatRef]) -> None:
-    """References as `video  start-end  text` lines, each moment once.
-
-    The server often names one moment twice: as a keyframe and as the span around it (and the
-    same span in several ref events). A keyframe inside a span of the same video, and a repeat
-    of a line already printed, are left out.
-    """
-    if not refs:
+    """References as `video  start-end  text` lines, each moment once (`distinct_moments`)."""
+    moments = distinct_moments(refs)
+    if not moments:
         return
     console.line(console.bold("references:"))
-    printed: set[tuple[str, str, float | None, float | None]] = set()
-    for ref in refs:
-        video = ref.video
+    for video, item in moments:
         label = (video.video_name or video.video_no or "?") if video else "?"
         number = video.video_no if video and video.video_no else ""
-        spans = [
-            (i.start, i.end)
-            for r in refs
-            if (r.video.video_no if r.video else None) == (video.video_no if video else None)
-            for i in r.items
-            if i.start is not None and i.end is not None and i.end != i.start
-        ]
-        for item in ref.items:
-            keyframe = item.end is None or item.end == item.start
-            if keyframe and any(
-                start <= (item.start or 0.0) <= end for start, end in spans if start is not None
-            ):
-                continue
-            seen = (number, (item.text or "").strip(), item.start, None if keyframe else item.end)
-            if seen in printed:
-                continue
-            printed.add(seen)
-            span = timestamp(item.start)
-            if not keyframe:
-                span += f"-{timestamp(item.end)}"
-            text = f"  {(item.text or '').strip()}" if item.text else ""
-            console.line(f"  {label} {console.dim(number)} {span}{text}".rstrip())
+        span = timestamp(item.start)
+        if item.end is not None and item.end != item.start:
+            span += f"-{timestamp(item.end)}"
+        text = f"  {(item.text or '').strip()}" if item.text else ""
+        console.line(f"  {label} {console.dim(number)} {span}{text}".rstrip())
 
 
 async def stream_answer(console: Console, stream: object) -> list[ChatRef]:

@@ -106,8 +106,13 @@ class _Recorder:
                     f"peer closed connection after {sent + len(part)} body bytes (emulated fault)"
                 )
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                record.complete = not exchange.client_left
 
-        await self.app(scope, receive, recording_send)
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            record.ended = time.time()
 
 
 class Emulator:

@@ -159,8 +159,8 @@ def _stream(ctx: Ctx, events: list[str], malformed: str | None = None) -> Respon
         ctx.record.fault = fault.kind
     interval = ctx.emu.config.stream_interval
     if malformed is None:
-        return sse_response(events, fault, interval=interval)
-    return sse_response(events, fault, interval=interval, malformed=malformed)
+        return sse_response(events, fault, interval=interval, request=ctx.request)
+    return sse_response(events, fault, interval=interval, malformed=malformed, request=ctx.request)
 
 
 STREAM_FAULTS = frozenset({"drop_mid_stream", "truncate_stream", "malformed_stream", "error_end"})

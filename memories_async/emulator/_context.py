@@ -50,6 +50,7 @@ class Exchange:
 
     record: RequestRecord
     cut_after: int | None = None
+    client_left: bool = False  # a stream noticed the client hang up before its end
 
 
 def exchange_of(request: Request) -> Exchange | None:

@@ -51,7 +51,9 @@ class RequestRecord:
 
     `json` is the parsed JSON body, `form` the non-file form fields, `files` the file parts.
     `status` is the HTTP status sent, `code` the envelope code (None for bytes and streams),
-    `fault` the kind of fault that was applied, if any.
+    `fault` the kind of fault that was applied, if any. `ended` is when the exchange was over
+    (the app returned), and `complete` whether the whole body was sent: a stream the client
+    hung up on ends with `complete` false.
     """
 
     method: str
@@ -66,6 +68,8 @@ class RequestRecord:
     status: int | None = None
     code: str | int | None = None
     fault: str | None = None
+    ended: float | None = None
+    complete: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready copy."""

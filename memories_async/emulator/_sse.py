@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
+from ._context import exchange_of
 from ._faults import EmulatedDisconnect, Fault
 
 __all__ = ["event", "sse_response"]
@@ -22,7 +24,11 @@ def event(payload: Any) -> str:
 
 
 async def _body(
-    events: Sequence[str], fault: Fault | None, interval: float, malformed: str
+    events: Sequence[str],
+    fault: Fault | None,
+    interval: float,
+    malformed: str,
+    request: Request | None,
 ) -> AsyncIterator[bytes]:
     last = len(events) - 1
     stop_at = len(events)
@@ -44,6 +50,12 @@ async def _body(
             yield f"data: {malformed}\n\n".encode()
         if interval and index:
             await anyio.sleep(interval)
+            if request is not None and await request.is_disconnected():
+                # The client hung up: stop, as the vendor would, and let the record say so.
+                exchange = exchange_of(request)
+                if exchange is not None:
+                    exchange.client_left = True
+                return
         yield f"data: {payload}\n\n".encode()
 
 
@@ -53,15 +65,18 @@ def sse_response(
     *,
     interval: float = 0.0,
     malformed: str = '{"type": "content", "content": "unterminated',
+    request: Request | None = None,
 ) -> StreamingResponse:
     """A text/event-stream response of `events`; the last one is the end event.
 
-    An `error_end` fault replaces the end event with `{"code": ..., "data": ...}`.
+    An `error_end` fault replaces the end event with `{"code": ..., "data": ...}`. With
+    `request` and an `interval`, the stream stops when the client has gone (checked between
+    events), and the request's record shows it (`complete` false).
     """
     if fault is not None and fault.kind == "error_end":
         events = [*events[:-1], event({"code": fault.code, "data": fault.data})]
     return StreamingResponse(
-        _body(events, fault, interval, malformed),
+        _body(events, fault, interval, malformed, request),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

@@ -7,6 +7,7 @@ is a `ContentEvent`, and a whole answer is a `ChatResponse`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,7 @@ __all__ = [
     "RefVideo",
     "Thinking",
     "ThinkingEvent",
+    "distinct_moments",
 ]
 
 RefType = Literal["keyframe", "visual_ts", "audio_ts"]
@@ -76,6 +78,43 @@ class ChatRef(MemoriesModel):
     @classmethod
     def _null_items(cls, value: Any) -> Any:
         return _none_is_empty(value)
+
+
+def distinct_moments(refs: Sequence[ChatRef]) -> list[tuple[RefVideo | None, RefItem]]:
+    """Each referenced moment once, in order, with its video.
+
+    The server often names one moment twice: as a keyframe and as the span around it, and the
+    same span as `visual_ts` and `audio_ts` with the same text. A keyframe inside a span of the
+    same video, and a repeat of a span already listed, are left out.
+    """
+
+    def number(video: RefVideo | None, item: RefItem) -> str | None:
+        return item.video_no or (video.video_no if video else None)
+
+    spans: dict[str | None, list[tuple[float, float]]] = {}
+    for ref in refs:
+        for item in ref.items:
+            if item.start is not None and item.end is not None and item.end != item.start:
+                spans.setdefault(number(ref.video, item), []).append((item.start, item.end))
+    moments: list[tuple[RefVideo | None, RefItem]] = []
+    seen: set[tuple[str | None, float | None, float | None, str]] = set()
+    for ref in refs:
+        for item in ref.items:
+            video_no = number(ref.video, item)
+            keyframe = item.end is None or item.end == item.start
+            start = item.start
+            if (
+                keyframe
+                and start is not None
+                and any(a <= start <= b for a, b in spans.get(video_no, ()))
+            ):
+                continue
+            key = (video_no, item.start, None if keyframe else item.end, (item.text or "").strip())
+            if key in seen:
+                continue
+            seen.add(key)
+            moments.append((ref.video, item))
+    return moments
 
 
 class Thinking(MemoriesModel):

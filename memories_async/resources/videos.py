@@ -101,9 +101,12 @@ class AsyncVideos(AsyncResource):
         latitude: float | str | None = None,
         longitude: float | str | None = None,
         on_progress: ProgressCallback | None = None,
+        filename: str | None = None,
     ) -> UploadedVideo:
         """Upload a video file of any size: a path, bytes, or a seekable binary file object
-        (sync or async, read from its current position).
+        (sync or async, read from its current position). `filename` is the name the video gets
+        (default: the file's own name, else `video.mp4`): handy for a browser upload held in a
+        temporary file.
 
         The file is streamed from disk in worker threads, so memory stays flat and the event loop
         keeps running; `on_progress(sent, total)` (sync or async) follows the request body's
@@ -122,7 +125,7 @@ class AsyncVideos(AsyncResource):
                 longitude=longitude,
             )
         )
-        source = await open_source("file", file, default_name="video.mp4")
+        source = await open_source("file", file, default_name="video.mp4", filename=filename)
         body = MultipartBody(
             list(fields.items()), [FilePart("file", source)], on_progress=on_progress
         )
