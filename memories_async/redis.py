@@ -72,10 +72,14 @@ leaves late, and the callers after it do not: a window then holds more departure
 as that lateness. Measured under `uvicorn --workers 2` with 100 concurrent requests, 10 ms of
 room let 1 request in 100 arrive in a full window; 40 ms costs 4% of every bucket's rate (the
 table's 10/s becomes 9.6/s), and callers later than `LATE` take a new slot."""
-LATE = 0.030
-"""A caller that wakes later than this past its slot (beyond the network's own delay) takes a
-new slot rather than leave inside the next caller's room. Below `WINDOW_GUARD` by the jitter of
-the way from the limiter to the server (a few ms measured, 10 allowed)."""
+LATE = 0.020
+"""A caller that wakes later than this past its slot (as Redis's clock maps onto ours, so a
+reply our loop read late counts too) takes a new slot rather than leave inside the next
+caller's room. Below `WINDOW_GUARD` by the jitter of the way from the limiter to the server:
+about 1 ms from the check to the socket and 4 ms on to the server's handler on an idle machine,
+and 25 ms more when the OS parks the process in between, seen with two CPU-bound processes
+beside the test on two cores (where 30 ms here let 1 run in 8 see one window over the limit,
+and 20 ms none in 8, at one new slot per 100 requests)."""
 MAX_LATE_RETRIES = 3
 COLD_START = 0.100
 """Extra room after the first request of a burst, while its connection opens."""
@@ -169,7 +173,7 @@ class RedisRateLimiter:
         self.key_prefix = key_prefix
         self._connections = _Connections(url, timeout, max_connections)
         self._health = _Health()
-        self._rtt = _RoundTrip()
+        self._clock = _RedisClock()
 
     @classmethod
     def from_url(
@@ -222,7 +226,7 @@ class _AccountLimiter:
             wait = slot - time.monotonic()
             if wait > 0:
                 await anyio.sleep(wait)
-            late = time.monotonic() - slot + self._shared._rtt.excess
+            late = time.monotonic() - slot
             if late <= LATE:
                 return
             # Our event loop was busy (the reply waited for it, or the wake-up did): leaving now
@@ -231,7 +235,7 @@ class _AccountLimiter:
 
     async def reserve(self, bucket: str, *, max_wait: float | None) -> float | None:
         """Reserve a departure slot and return when it is, on this process's monotonic clock
-        (the reply's arrival plus the wait Redis answered), without waiting for it. With
+        (Redis's time mapped onto ours, plus the wait it answered), without waiting for it. With
         `max_wait`, a slot further away than that is not reserved, and the answer is negative:
         minus the seconds it would have been away. None: the bucket is off, or the local buckets
         served the request (they wait themselves)."""
@@ -262,10 +266,9 @@ class _AccountLimiter:
         self._departed[bucket] = asked  # callers right behind this one are not cold
         try:
             connection = await shared._connections.current()
-            answer, rtt = await connection.reserve(
+            answer, redis_now, sent = await connection.reserve(
                 key, args[0], _COLD_START_US, _IDLE_US, limit, cold
             )
-            answered = time.monotonic()
         except _Unavailable as exc:
             health.failed(exc.reason, shared.url, probe=probe)
             await self._fall_back(bucket, exc.reason)
@@ -279,10 +282,9 @@ class _AccountLimiter:
             return None
         if probe:
             health.succeeded(shared.url)
-        shared._rtt.seen(rtt)
         if answer < 0:
             return -((-answer - 1) / 1e6)
-        slot = answered + answer / 1e6
+        slot = shared._clock.slot(redis_now, answer, sent)
         self._departed[bucket] = slot
         return slot
 
@@ -298,30 +300,38 @@ class _AccountLimiter:
         return f"<RedisRateLimiter account={self._account[:8]}… {self._shared!r}>"
 
 
-class _RoundTrip:
-    """How much longer than the network's own delay the last round trip to Redis took.
+class _RedisClock:
+    """Redis's `TIME` mapped onto this process's monotonic clock, so that a slot Redis reserved
+    is known here as the instant it is, however late our event loop read the reply.
 
-    A reply that waited for our busy event loop leaves us that much later than our slot, while
-    the callers after us (not waiting) leave on time: `excess` is that lateness, added to the
-    one measured after the sleep. The floor is the quickest of the recent round trips.
+    Redis ran the script after we wrote it, so `sent - redis time` is never more than the
+    offset between the clocks, short of it by the request's way there; the largest of the
+    recent ones (the quickest way there) is the estimate. A reply that sat in the socket while
+    our loop was busy does not move it, so its caller, waking at the slot so mapped, measures
+    all of its own lateness. Samples older than `HORIZON` seconds drop out, as the two clocks
+    drift apart slowly; one below the estimate by more than `STEP` means Redis's clock was
+    stepped forward (by NTP, say) and restarts it.
     """
 
-    WINDOW = 64
+    HORIZON = 10.0
+    STEP = 0.5
 
     def __init__(self) -> None:
-        self._samples: deque[float] = deque(maxlen=self.WINDOW)
-        self._floor = math.inf
-        self.excess = 0.0
+        self._samples: deque[tuple[float, float]] = deque()  # (sent, offset), offsets falling
 
-    def seen(self, rtt: float) -> None:
+    def slot(self, redis_now_us: int, wait_us: int, sent: float) -> float:
+        """The local instant `wait_us` after Redis's `redis_now_us`, learning from a request
+        written at `sent`."""
+        offset = sent - redis_now_us / 1e6
         samples = self._samples
-        if len(samples) == samples.maxlen and samples[0] == self._floor:
-            samples.append(rtt)
-            self._floor = min(samples)
-        else:
-            samples.append(rtt)
-            self._floor = min(self._floor, rtt)
-        self.excess = rtt - self._floor
+        if samples and offset < samples[0][1] - self.STEP:
+            samples.clear()
+        while samples and samples[-1][1] <= offset:
+            samples.pop()
+        samples.append((sent, offset))
+        while samples[0][0] < sent - self.HORIZON:
+            samples.popleft()
+        return (redis_now_us + wait_us) / 1e6 + samples[0][1]
 
 
 def _redis_errors() -> tuple[type[Exception], ...]:
@@ -481,32 +491,32 @@ class _LoopClient:
         client = aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
         return cls(client)
 
-    async def reserve(self, key: str, *args: int) -> tuple[int, float]:
+    async def reserve(self, key: str, *args: int) -> tuple[int, int, float]:
         """Run `_RESERVE` by its digest on a connection of the pool (loading the script on
-        NOSCRIPT: after a restart or a flush); its answer, and the round trip's duration,
-        timed once a connection is in hand so that waiting for one does not count."""
+        NOSCRIPT: after a restart or a flush): the wait it answered and Redis's time, both in
+        µs, and when (on our monotonic clock) the request that got them was written."""
         from redis.exceptions import NoScriptError
 
         pool = self.client.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
         try:
-            asked = time.monotonic()
+            sent = time.monotonic()
             try:
                 await connection.send_command("EVALSHA", _RESERVE_SHA, 1, key, *args)
                 answer = await connection.read_response()
             except NoScriptError:
                 await connection.send_command("SCRIPT", "LOAD", _RESERVE)
                 await connection.read_response()
+                sent = time.monotonic()
                 await connection.send_command("EVALSHA", _RESERVE_SHA, 1, key, *args)
                 answer = await connection.read_response()
-            rtt = time.monotonic() - asked
         except BaseException:
             await connection.disconnect()  # a half-read reply must not be left for the next user
             raise
         finally:
             await pool.release(connection)
-        wait, _ = answer
-        return int(wait), rtt
+        wait, now = answer
+        return int(wait), int(now), sent
 
     async def watch_loop_end(self, forget: Any) -> None:
         async def sentinel() -> AsyncIterator[None]:
