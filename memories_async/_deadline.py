@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any
 
 import anyio
+import httpx
 
-__all__ = ["CallDeadline"]
+__all__ = ["CallDeadline", "ResumingStream"]
 
 # On asyncio (3.11+, which has `Task.uncancel`) the deadline is one timer handle that cancels the
 # task, about 2 µs a call; anyio's cancel scope with a deadline, used under trio and on 3.10,
@@ -133,3 +135,22 @@ class CallDeadline:
             self._timed_out = self._scope.cancelled_caught
             return swallowed
         return False
+
+
+class ResumingStream(httpx.AsyncByteStream):
+    """A request body that starts the call's clock again once its last byte was handed over."""
+
+    def __init__(
+        self, stream: httpx.AsyncByteStream, deadline: CallDeadline, owner: object
+    ) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._owner = owner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+        self._deadline.resume(self._owner)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()

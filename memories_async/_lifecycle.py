@@ -1,17 +1,103 @@
-"""What the side clients (`AsyncPersonalAI`, `AsyncLegacyChat`) share: one host behind one
-pipeline and connection pool, closed once by `aclose()` or by leaving `async with` (unless the
-caller supplied the pool)."""
+"""A client's connection pool and its lifetime: making the pool (or taking the caller's), the
+`is_closed`/`aclose()`/`async with` every client shares, and the side clients' one-host base
+(`AsyncPersonalAI`, `AsyncLegacyChat`). The pool is closed once, and only if the client made it.
+"""
 
 from __future__ import annotations
 
+import functools
+import platform
+import ssl
+from types import TracebackType
+from typing import TYPE_CHECKING
+
 import httpx
 
-from ._client import PoolLifecycle, open_pool, transport_settings
+from ._errors import MemoriesError
 from ._limits import NoRateLimiter
 from ._pipeline import HostConfig, Pipeline
 from ._retry import RetryPolicy
+from ._version import __version__
 
-__all__ = ["PoolOwner"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["PoolLifecycle", "PoolOwner", "open_pool", "transport_settings", "user_agent"]
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building a context costs tens of milliseconds; clients made per request share one.
+    return httpx.create_ssl_context()
+
+
+def user_agent() -> str:
+    """What the SDK tells the server about itself (no secrets, no host details)."""
+    return (
+        f"memories-async/{__version__} python/{platform.python_version()} httpx/{httpx.__version__}"
+    )
+
+
+def transport_settings(
+    timeout: float | httpx.Timeout, max_retries: int | RetryPolicy | None
+) -> tuple[httpx.Timeout, RetryPolicy]:
+    """A client's `timeout` and `max_retries` arguments as the pipeline takes them."""
+    return (
+        timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+        max_retries
+        if isinstance(max_retries, RetryPolicy)
+        else RetryPolicy.from_max_retries(max_retries),
+    )
+
+
+def open_pool(
+    http_client: httpx.AsyncClient | None, timeout: httpx.Timeout
+) -> tuple[httpx.AsyncClient, bool]:
+    """The caller's httpx client, or a pool of the SDK's own; and whether the SDK owns it."""
+    if http_client is not None:
+        return http_client, False
+    pool = httpx.AsyncClient(
+        verify=_ssl_context(),
+        timeout=timeout,
+        headers={"User-Agent": user_agent()},
+        follow_redirects=False,
+    )
+    return pool, True
+
+
+class PoolLifecycle:
+    """Mixin of every client: `is_closed`, `aclose()` and `async with` over its connection pool,
+    which is closed once, and only if the client made it (not when the caller supplied it)."""
+
+    _http: httpx.AsyncClient
+    _owns_http: bool
+    _closed: bool = False
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether `aclose()` has run."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Close the connection pool (unless it was supplied by the caller). Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        if self._closed:
+            raise MemoriesError(f"this {type(self).__name__} client is closed; create a new one")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 class PoolOwner(PoolLifecycle):

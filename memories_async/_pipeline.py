@@ -6,10 +6,8 @@ or streaming body; the pipeline knows nothing of any endpoint's fields.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -18,53 +16,28 @@ from typing import Any, Literal, Protocol, TypeVar, overload
 
 import anyio
 import httpx
-import pydantic
 
+from . import _answers as answers
+from ._answers import Envelope
 from ._body import ACCEPT_ENCODING, read_body
-from ._deadline import CallDeadline
+from ._deadline import CallDeadline, ResumingStream
 from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
     APITimeoutError,
     InvalidArgumentError,
     MemoriesError,
-    error_for,
 )
 from ._limits import RateLimiter
-from ._retry import RetryPolicy, parse_retry_after
+from ._loops import load_async_backend
+from ._redaction import connection_error
+from ._retry import RetryPolicy
 from ._validate import unsendable_path
 
 __all__ = ["CallLimits", "Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
 
 _MIB = 1 << 20
-_backend_loaded = False
-
-
-def _load_async_backend() -> None:
-    """Import anyio's backend for the running event loop now, before the first rate slot.
-
-    httpcore imports it on its first request, between our slot and the bytes leaving: 20 ms on
-    an idle machine and 60-90 ms on a busy one, which made a process's first request leave that
-    late and share a window with the ten after it."""
-    global _backend_loaded
-    anyio.Event()  # picks (and so imports) the backend of the running loop
-    _backend_loaded = True
-
-
 logger = logging.getLogger("memories_async")
 
 T = TypeVar("T")
-
-Envelope = Literal["vendor", "caption", "optional", "none"]
-
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "trace-id")
-_SUCCESS_CODES: Mapping[Envelope, frozenset[str]] = {
-    "vendor": frozenset({"0000"}),
-    "caption": frozenset({"0"}),
-    "optional": frozenset({"0000", "0"}),
-    "none": frozenset(),
-}
 
 
 @dataclass(frozen=True)
@@ -132,44 +105,6 @@ class StreamingBody(Protocol):
     def content_length(self) -> int | None: ...
 
     def chunks(self) -> AsyncIterator[bytes]: ...
-
-
-@functools.lru_cache(maxsize=256)
-def _adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(tp)
-
-
-@functools.lru_cache(maxsize=256)
-def _envelope_adapter(tp: Any) -> pydantic.TypeAdapter[Any]:
-    """A validator of `{"code": ..., "data": <tp>}` straight from JSON bytes."""
-    model = pydantic.create_model(
-        "Envelope",
-        __config__=pydantic.ConfigDict(extra="ignore"),
-        code=(str | int, ...),
-        data=(tp, ...) if tp is not None else (Any, None),
-    )
-    return pydantic.TypeAdapter(model)
-
-
-def _request_id(response: httpx.Response) -> str | None:
-    for name in _REQUEST_ID_HEADERS:
-        value: str | None = response.headers.get(name)
-        if value:
-            return value
-    return None
-
-
-def _short_text(content: bytes) -> str:
-    text = content.decode("utf-8", "replace").strip()
-    return text[:300] + ("…" if len(text) > 300 else "")
-
-
-def _load_json(content: bytes) -> tuple[bool, Any]:
-    """(parsed, value) of a JSON body; too deep a nesting counts as not JSON we can read."""
-    try:
-        return True, json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        return False, None
 
 
 class Pipeline:
@@ -242,30 +177,9 @@ class Pipeline:
         With `keep_envelope` the whole JSON answer is validated instead, for endpoints that put
         fields (such as `session_id`) beside `data`.
         """
-        await self._acquire(endpoint)  # the first slot, before the call's clock starts
-        with CallDeadline(self.limits.total_timeout) as deadline:
-            retries = 0
-            while True:
-                started = time.monotonic()
-                status: int | str = "-"
-                try:
-                    if retries:
-                        await self._acquire(endpoint, deadline)
-                    request = self._build(endpoint, params, json, data, body, timeout, None)
-                    response = await self._send(endpoint, request, deadline, body)
-                    status = response.status_code
-                    try:
-                        content = await self._read(endpoint, request, response)
-                    finally:
-                        await response.aclose()  # httpcore shields the release itself
-                    result = self._parse(endpoint, response, content, cast_to, keep_envelope)
-                    self._log(endpoint, retries, status, started)
-                    return result
-                except MemoriesError as error:
-                    self._log(endpoint, retries, status, started, error)
-                    await self._backoff_or_raise(endpoint, error, retries)
-                    retries += 1
-        raise self._deadline_error(endpoint)
+        return await self._attempts(
+            endpoint, False, cast_to, keep_envelope, params, json, data, body, timeout, None
+        )
 
     @asynccontextmanager
     async def stream(
@@ -314,6 +228,27 @@ class Pipeline:
         the caller must `aclose()` it. For objects that hold a stream across calls (`ChatStream`)
         without keeping a suspended async generator alive.
         """
+        response: httpx.Response = await self._attempts(
+            endpoint, True, None, False, params, json, data, body, timeout, accept
+        )
+        return response
+
+    async def _attempts(
+        self,
+        endpoint: Endpoint,
+        stream: bool,
+        cast_to: Any,
+        keep_envelope: bool,
+        params: Mapping[str, Any] | None,
+        json_body: Any,
+        data: Mapping[str, Any] | None,
+        body: StreamingBody | None,
+        timeout: httpx.Timeout | float | None,
+        accept: str | None,
+    ) -> Any:
+        """The one attempt loop: a rate slot, the request, its answer (read and parsed, or, with
+        `stream`, checked and handed out open), and retries under the retry policy's resend
+        rule, all within the call's `total_timeout`."""
         await self._acquire(endpoint)  # the first slot, before the call's clock starts
         with CallDeadline(self.limits.total_timeout) as deadline:
             retries = 0
@@ -323,29 +258,52 @@ class Pipeline:
                 try:
                     if retries:
                         await self._acquire(endpoint, deadline)
-                    request = self._build(endpoint, params, json, data, body, timeout, accept)
+                    request = self._build(endpoint, params, json_body, data, body, timeout, accept)
                     response = await self._send(endpoint, request, deadline, body)
                     status = response.status_code
-                    try:
-                        await self._check_stream(endpoint, request, response)
-                    except BaseException:
-                        await response.aclose()
-                        raise
+                    result = await self._answer(
+                        endpoint, request, response, stream, cast_to, keep_envelope
+                    )
                     self._log(endpoint, retries, status, started)
-                    return response
+                    return result
                 except MemoriesError as error:
                     self._log(endpoint, retries, status, started, error)
                     await self._backoff_or_raise(endpoint, error, retries)
                     retries += 1
         raise self._deadline_error(endpoint)
 
+    async def _answer(
+        self,
+        endpoint: Endpoint,
+        request: httpx.Request,
+        response: httpx.Response,
+        stream: bool,
+        cast_to: Any,
+        keep_envelope: bool,
+    ) -> Any:
+        """The typed result of a whole answer, or (`stream`) the response itself once it is
+        known to be a stream; the mapped error otherwise."""
+        if stream:
+            content_type = response.headers.get("content-type", "")
+            if response.status_code < 300 and "json" not in content_type:
+                return response
+            try:
+                content = await self._read(endpoint, request, response)
+            finally:
+                await response.aclose()
+            raise answers.stream_error(endpoint, response, content)
+        try:
+            content = await self._read(endpoint, request, response)
+        finally:
+            await response.aclose()  # httpcore shields the release itself
+        return answers.parse(endpoint, response, content, cast_to, keep_envelope)
+
     # -- steps ------------------------------------------------------------------------------
 
     async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline | None = None) -> None:
         if endpoint.bucket is None:
             return
-        if not _backend_loaded:
-            _load_async_backend()
+        load_async_backend()
         if deadline is None:
             await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
             return
@@ -447,12 +405,12 @@ class Pipeline:
         """Send `request` and return once the answer's head arrived (its body is not read).
 
         The clock of `deadline` stops while an upload's body is being written. A transport
-        error becomes an `APIConnectionError` whose cause carries no secret (see
-        `_connection_error`); it is raised outside the `except` block, so that the original,
-        holding the request and its headers, is not kept as the context either.
+        error becomes an `APIConnectionError` whose cause carries no secret (`_redaction`); it
+        is raised outside the `except` block, so that the original, holding the request and its
+        headers, is not kept as the context either.
         """
         if body is not None and isinstance(request.stream, httpx.AsyncByteStream):
-            request.stream = _ResumingStream(request.stream, deadline, request)
+            request.stream = ResumingStream(request.stream, deadline, request)
             deadline.pause(request)
         try:
             return await self.http.send(request, stream=True)
@@ -460,7 +418,7 @@ class Pipeline:
             failure: httpx.TransportError = exc
         finally:
             deadline.resume(request)
-        raise self._connection_error(endpoint, failure, request, sent=False)
+        raise connection_error(endpoint.name, failure, request, self._secrets, sent=False)
 
     async def _read(
         self, endpoint: Endpoint, request: httpx.Request, response: httpx.Response
@@ -472,42 +430,7 @@ class Pipeline:
             )
         except httpx.TransportError as exc:
             failure: httpx.TransportError = exc
-        raise self._connection_error(endpoint, failure, request, sent=True)
-
-    def _connection_error(
-        self,
-        endpoint: Endpoint,
-        exc: httpx.TransportError,
-        request: httpx.Request,
-        *,
-        sent: bool,
-    ) -> APIConnectionError:
-        """The SDK's error for a transport failure, chained to a copy of it that holds no key.
-
-        `sent` is true once an answer has begun: nothing can then have been "before send".
-        """
-        text = self._scrub(str(exc))
-        cause = type(exc)(text)
-        cause.request = _redacted(request, self._secrets)
-        if isinstance(exc, httpx.TimeoutException):
-            error: APIConnectionError = APITimeoutError(
-                f"{endpoint.name}: request timed out ({type(exc).__name__})",
-                endpoint=endpoint.name,
-                before_send=not sent and isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout),
-            )
-        else:
-            error = APIConnectionError(
-                f"{endpoint.name}: connection failed ({type(exc).__name__}: {text})",
-                endpoint=endpoint.name,
-                before_send=not sent and isinstance(exc, httpx.ConnectError),
-            )
-        error.__cause__ = cause
-        return error
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
+        raise connection_error(endpoint.name, failure, request, self._secrets, sent=True)
 
     def _deadline_error(self, endpoint: Endpoint) -> APITimeoutError:
         return APITimeoutError(
@@ -515,133 +438,6 @@ class Pipeline:
             f" ({self.limits.total_timeout:g}s)",
             endpoint=endpoint.name,
         )
-
-    def _decode(self, endpoint: Endpoint, response: httpx.Response, content: bytes) -> Any:
-        """Parse a complete answer and raise the mapped error if it is one."""
-        parsed, payload = _load_json(content) if content else (False, None)
-        if response.status_code >= 400:
-            raise self._error(endpoint, response, content, payload if parsed else None)
-        if 300 <= response.status_code < 400:
-            location = httpx.URL(response.headers.get("location", "")).host or "nowhere"
-            raise APIResponseValidationError(
-                f"{endpoint.name}: the server answered with a redirect (HTTP"
-                f" {response.status_code} to {location}), which the SDK does not follow",
-                status_code=response.status_code,
-                request_id=_request_id(response),
-                endpoint=endpoint.name,
-            )
-        if not parsed and endpoint.envelope != "none":
-            what = "JSON nested too deeply" if content.lstrip()[:1] in (b"[", b"{") else ""
-            raise APIResponseValidationError(
-                f"{endpoint.name}: expected a JSON answer, got "
-                + (what or repr(_short_text(content))),
-                status_code=response.status_code,
-                request_id=_request_id(response),
-                endpoint=endpoint.name,
-            )
-        if endpoint.envelope in ("vendor", "caption") and not (
-            isinstance(payload, dict) and "code" in payload
-        ):
-            raise APIResponseValidationError(
-                f"{endpoint.name}: the answer has no envelope (no `code`):"
-                f" {_short_text(content)[:200]!r}",
-                status_code=response.status_code,
-                request_id=_request_id(response),
-                endpoint=endpoint.name,
-                body=payload,
-            )
-        if self._is_envelope_error(endpoint, payload):
-            raise self._error(endpoint, response, content, payload)
-        return payload
-
-    async def _check_stream(
-        self, endpoint: Endpoint, request: httpx.Request, response: httpx.Response
-    ) -> None:
-        content_type = response.headers.get("content-type", "")
-        if response.status_code < 300 and "json" not in content_type:
-            return
-        content = await self._read(endpoint, request, response)
-        payload = self._decode(endpoint, response, content)
-        # A JSON answer where a stream was expected: an error envelope, or success without a body.
-        raise APIResponseValidationError(
-            f"{endpoint.name}: expected a stream, got JSON {str(payload)[:200]!r}",
-            status_code=response.status_code,
-            request_id=_request_id(response),
-            endpoint=endpoint.name,
-            body=payload,
-        )
-
-    def _is_envelope_error(self, endpoint: Endpoint, payload: Any) -> bool:
-        if endpoint.envelope == "none" or not isinstance(payload, dict) or "code" not in payload:
-            return False
-        return str(payload["code"]) not in _SUCCESS_CODES[endpoint.envelope]
-
-    def _error(
-        self, endpoint: Endpoint, response: httpx.Response, content: bytes, payload: Any
-    ) -> APIError:
-        code: str | None = None
-        msg: str | None = None
-        if isinstance(payload, dict):
-            if payload.get("code") is not None:
-                code = str(payload["code"])
-            raw_msg = payload.get("msg") or payload.get("message") or payload.get("error")
-            msg = str(raw_msg) if raw_msg is not None else None
-        elif response.status_code >= 400 and content:
-            msg = _short_text(content) or None
-        if msg is None and code is None and payload is not None:
-            msg = f"unexpected answer {str(payload)[:200]!r}"
-        return error_for(
-            code=code,
-            msg=msg,
-            status_code=response.status_code,
-            request_id=_request_id(response),
-            endpoint=endpoint.name,
-            body=payload,
-            retry_after=parse_retry_after(response.headers),
-        )
-
-    def _parse(
-        self,
-        endpoint: Endpoint,
-        response: httpx.Response,
-        content: bytes,
-        cast_to: Any,
-        keep_envelope: bool,
-    ) -> Any:
-        """The typed result of a complete answer, or the mapped error it stands for."""
-        if (
-            not keep_envelope
-            and response.status_code < 400
-            and endpoint.envelope in ("vendor", "caption", "optional")
-        ):
-            # Fast path: envelope and data validated in one pass over the raw bytes. Anything
-            # unusual (an error code, no envelope, a shape that does not fit) takes the slow path,
-            # which explains it.
-            try:
-                envelope = _envelope_adapter(cast_to).validate_json(content)
-            except pydantic.ValidationError:
-                pass
-            else:
-                if str(envelope.code) in _SUCCESS_CODES[endpoint.envelope]:
-                    return envelope.data
-        payload = self._decode(endpoint, response, content)
-        if not keep_envelope and isinstance(payload, dict) and "code" in payload:
-            payload = payload.get("data")
-        if cast_to is None:
-            return None
-        try:
-            return _adapter(cast_to).validate_python(payload)
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            raise APIResponseValidationError(
-                f"{endpoint.name}: the answer does not fit {_type_name(cast_to)}:"
-                f" {exc.error_count()} error(s), first: {first['msg']}"
-                f" at {'.'.join(str(p) for p in first['loc'])}",
-                status_code=response.status_code,
-                request_id=_request_id(response),
-                endpoint=endpoint.name,
-                body=payload,
-            ) from exc
 
     async def _backoff_or_raise(
         self, endpoint: Endpoint, error: MemoriesError, retries: int
@@ -673,39 +469,6 @@ class Pipeline:
             (time.monotonic() - started) * 1000.0,
             "" if error is None else f" error={type(error).__name__}",
         )
-
-
-class _ResumingStream(httpx.AsyncByteStream):
-    """A request body that starts the call's clock again once its last byte was handed over."""
-
-    def __init__(
-        self, stream: httpx.AsyncByteStream, deadline: CallDeadline, owner: object
-    ) -> None:
-        self._stream = stream
-        self._deadline = deadline
-        self._owner = owner
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-        self._deadline.resume(self._owner)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-def _redacted(request: httpx.Request, secrets: tuple[str, ...]) -> httpx.Request:
-    """A body-less copy of `request` whose headers hold none of `secrets`."""
-    headers = [
-        (name, "<redacted>" if value in secrets else value)
-        for name, value in request.headers.items()
-    ]
-    return httpx.Request(request.method, request.url, headers=headers)
-
-
-def _type_name(tp: Any) -> str:
-    """`list[SearchClip] | None` rather than the fully qualified repr."""
-    return re.sub(r"\b[\w]+\.", "", getattr(tp, "__name__", None) or repr(tp))
 
 
 def _as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:

@@ -31,10 +31,13 @@ class SSEParser:
     starting with `:` (comments, keep-alives) and other fields (`event:`, `id:`, `retry:`) are
     ignored. `close()` dispatches what an unterminated body left behind.
 
-    One departure from the standard: a `data:` line that starts an event and holds a whole JSON
-    object (`{...}`) or `[DONE]` is dispatched at once. The vendor writes one event per line and
-    documents streams with no blank lines between them; waiting for a blank line there would
-    hold every piece back until the body ends. Where blank lines do come, nothing changes.
+    One departure from the standard, the vendor's missing blank lines (handled here and nowhere
+    else): a `data:` line that holds a whole JSON object (`{...}`), a JSON string (`"..."`) or
+    `[DONE]` is an event by itself, dispatched at once (after the data lines before it, which
+    form an event of their own). The vendor writes one event per line and documents streams
+    with no blank lines between them; waiting for a blank line there would hold every piece
+    back until the body ends, and join separate events into one. Where blank lines do come,
+    nothing changes.
 
     A line that runs past `max_bytes` without its end, or an event whose data does, raises
     `EventTooLarge` as soon as it does: a server cannot make the parser hold more than that.
@@ -104,7 +107,11 @@ class SSEParser:
                     value = value[1:]
                 if self._max is not None and len(line) > self._max:
                     raise EventTooLarge(f"a line is longer than {self._max} bytes")
-                if not data and _whole(value):
+                if _whole(value):
+                    if data:
+                        out.append(data[0] if len(data) == 1 else b"\n".join(data))
+                        data = self._data = []
+                        self._data_size = 0
                     out.append(value)
                 else:
                     data.append(value)
@@ -123,6 +130,11 @@ class SSEParser:
 
 
 def _whole(value: bytes) -> bool:
-    """Whether one data line is an event by itself: a JSON object or the `[DONE]` marker."""
+    """Whether one data line is an event by itself: a JSON object or string, or `[DONE]`."""
     stripped = value.strip()
-    return (stripped[:1] == b"{" and stripped[-1:] == b"}") or stripped.upper() == DONE_PAYLOAD
+    first, last = stripped[:1], stripped[-1:]
+    return (
+        (first == b"{" and last == b"}")
+        or (first == b'"' and last == b'"' and len(stripped) > 1)
+        or stripped.upper() == DONE_PAYLOAD
+    )

@@ -4,50 +4,45 @@ The object is a plain class with `__anext__` (no suspended async generator of ou
 un-closed), and it holds the HTTP response itself, opened lazily by `__aenter__` or the first
 `__anext__`. The response is closed at once when the end marker arrives, when anything goes wrong
 (a cut connection, an error end, cancellation), on `aclose()`, on leaving `async with`, and, for
-a stream dropped half-read, by a task its `__del__` schedules on the event loop it ran on.
+a stream dropped half-read, by a task its `__del__` starts on the event loop it ran on.
 
-Decoding is two-tiered: the common events go straight from bytes to models through one pydantic
-`TypeAdapter.validate_json` call (a discriminated union, so no intermediate dict); anything that
-does not fit (end markers, personal-chat tokens, legacy envelopes, the marketer's text-field
-fallbacks, plain-text payloads) takes a slower path that knows every variant the vendor's own
-sample clients accept.
+This module is the transport: the response, the queue of decoded items, and closing. Bytes
+become events in `_sse` (the event stream) and `_decoder` (what each event means); what the
+caller was handed is kept by `_answer.AnswerState`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
+import enum
 import logging
 import math
-import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
-import pydantic
 
+from ._answer import AnswerState, AnswerView
 from ._body import iter_body
-from ._errors import APIResponseValidationError, StreamError, StreamErrorReason
+from ._decoder import (
+    CHAT_DECODER,
+    LEGACY_DECODER,
+    PERSONAL_DECODER,
+    Decoded,
+    EventDecoder,
+    Failure,
+    MalformedEvent,
+)
+from ._errors import APIResponseValidationError
+from ._loops import current_owner, run_soon_on
 from ._sse import EventTooLarge, SSEParser
+from .models.chat import ChatEvent, ChatResponse, ContentEvent, DoneEvent
 
 if TYPE_CHECKING:
     from ._pipeline import Endpoint, Pipeline
-from .models.chat import (
-    ChatEvent,
-    ChatRef,
-    ChatResponse,
-    ContentEvent,
-    DoneEvent,
-    RefEvent,
-    Thinking,
-    ThinkingEvent,
-)
 
 __all__ = [
     "CHAT_DECODER",
@@ -55,7 +50,6 @@ __all__ = [
     "PERSONAL_DECODER",
     "ChatStream",
     "EventDecoder",
-    "MalformedEvent",
     "TextStream",
     "chat_stream",
 ]
@@ -67,227 +61,15 @@ logger = logging.getLogger("memories_async")
 _DRAIN_SECONDS = 0.1
 _DRAIN_BYTES = 64 * 1024
 
-_DONE_MARKERS = frozenset({"done", "[done]", '"done"'})
-_TEXT_FIELDS = ("content", "text", "delta", "message", "token")
-_SUCCESS_CODES = frozenset({"SUCCESS", "0000", "0", "200"})
 
-_WireEvent = ThinkingEvent | RefEvent | ContentEvent
-_WIRE_EVENT: pydantic.TypeAdapter[_WireEvent] = pydantic.TypeAdapter(
-    Annotated[_WireEvent, pydantic.Field(discriminator="type")]
-)
-_CONTENT: pydantic.TypeAdapter[ContentEvent] = pydantic.TypeAdapter(ContentEvent)
-
-# Tasks closing streams that were dropped half-read (see `ChatStream.__del__`): held here so the
-# event loop, which keeps only weak references to tasks, cannot lose one before it ran.
-_CLOSING: set[asyncio.Task[None]] = set()
+class _State(enum.Enum):
+    NEW = "new"
+    OPEN = "open"
+    ENDED = "ended"  # the end (or a failure) was decoded; queued events may still wait
+    CLOSED = "closed"  # closed before its end, by the caller or by an error
 
 
-class MalformedEvent(ValueError):
-    """An event's data is neither JSON the decoder understands nor plain text."""
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """An error end (or a broken event) waiting in the queue behind the events before it."""
-
-    reason: StreamErrorReason
-    message: str
-    msg: str | None = None
-    code: str | None = None
-
-
-_Decoded = ThinkingEvent | RefEvent | ContentEvent | DoneEvent | _Failure | None
-
-
-class EventDecoder:
-    """Turns the data of one event into a typed event, an end, a failure, or nothing (skip).
-
-    `fast` is tried first on the raw bytes: the chat union for video chat and the marketer,
-    `ContentEvent` alone for personal chat's `{"token": ...}`, none for the legacy chat.
-    """
-
-    __slots__ = ("fast_validate",)
-
-    def __init__(self, fast: pydantic.TypeAdapter[Any] | None) -> None:
-        self.fast_validate: Callable[[bytes], _WireEvent] | None = (
-            None if fast is None else fast.validator.validate_json
-        )
-        """The fast path alone (pydantic-core's validator, without the adapter's wrapper)."""
-
-    def decode(self, payload: bytes) -> _Decoded | list[_Decoded]:
-        """The typed meaning of one event's data; raises `MalformedEvent` for broken JSON.
-
-        A list comes back for data of several lines that each hold an event of their own.
-        """
-        if self.fast_validate is not None:
-            try:
-                event = self.fast_validate(payload)
-            except pydantic.ValidationError:
-                pass
-            else:
-                # Fields beyond the event's own may make it an error object (`_from_object`).
-                if not event.__pydantic_extra__:
-                    return event
-        return self._slow(payload)
-
-    def _slow(self, payload: bytes) -> _Decoded | list[_Decoded]:
-        text = payload.decode("utf-8", "replace")
-        stripped = text.strip()
-        if not stripped:
-            return None if not text else ContentEvent(text=text)
-        if stripped.lower() in _DONE_MARKERS:
-            return DoneEvent()
-        try:
-            value = json.loads(stripped)
-        except RecursionError:
-            raise MalformedEvent("an event is JSON nested too deeply") from None
-        except ValueError:
-            if "\n" in stripped:
-                return self._lines(text)
-            if stripped[0] in "{[":
-                raise MalformedEvent(f"an event is not valid JSON: {_short(stripped)!r}") from None
-            return ContentEvent(text=text)  # the vendor's rule: a non-JSON payload is text
-        if isinstance(value, dict):
-            return _from_object(value)
-        if isinstance(value, str):
-            if value.strip().lower() in _DONE_MARKERS:
-                return DoneEvent()
-            return ContentEvent(text=value)
-        if value is None or isinstance(value, list):
-            return None
-        return ContentEvent(text=stripped)
-
-    def _lines(self, text: str) -> _Decoded | list[_Decoded]:
-        """Data of several lines that is not one JSON document.
-
-        The vendor's servers write one event per `data:` line and its sample clients read line
-        by line, so blank lines between events may be missing (`data: {"token": ...}` lines
-        followed by `data: [DONE]`): then each line is an event. Plain text over several lines
-        stays one text piece, its lines joined with LF as the SSE standard says.
-        """
-        lines = [line for line in text.split("\n") if line.strip()]
-        decoded: list[_Decoded] = []
-        plain = True
-        for line in lines:
-            item = self._slow(line.encode())
-            assert not isinstance(item, list)  # a single line cannot split further
-            decoded.append(item)
-            plain = plain and isinstance(item, ContentEvent) and not _is_json(line)
-        if plain:
-            return ContentEvent(text=text)
-        return [item for item in decoded if item is not None]
-
-
-def _is_json(line: str) -> bool:
-    try:
-        json.loads(line)
-    except (ValueError, RecursionError):
-        return False
-    return True
-
-
-def _from_object(obj: dict[str, Any]) -> _Decoded:
-    kind = obj.get("type")
-    if kind is None and "code" in obj and "data" in obj:
-        return _from_envelope(obj)
-    failure = _error_in(obj)
-    if failure is not None:
-        return failure
-    if kind in ("thinking", "ref", "content"):
-        if kind == "content":
-            obj = {**obj, "content": _text_of(obj) or ""}
-        try:
-            event: _WireEvent = _WIRE_EVENT.validate_python(obj)
-        except pydantic.ValidationError as exc:
-            raise MalformedEvent(f"a {kind} event does not fit: {exc.errors()[0]['msg']}") from None
-        return event
-    if kind is not None:
-        return None  # an event type this SDK does not know yet: skipped, not fatal
-    text = _text_of(obj)
-    if text is None:
-        return None
-    role = obj.get("role")
-    return ContentEvent(
-        text=text, role=role if isinstance(role, str) else None, session_id=_session_of(obj)
-    )
-
-
-def _error_in(obj: dict[str, Any]) -> _Failure | None:
-    """The failure an object reports (an `error`, or a `code` other than success), if any; its
-    words may sit in `message`, which is otherwise one of the text fields."""
-    code = obj.get("code")
-    if not obj.get("error") and (code is None or str(code) in _SUCCESS_CODES):
-        return None
-    message = str(obj.get("error") or obj.get("msg") or obj.get("message") or "error")
-    if code is None:
-        return _error_end(message, None)
-    return _error_end(message, str(code), shown=f"{message} (code {code})")
-
-
-def _error_end(msg: str, code: str | None, *, shown: str | None = None) -> _Failure:
-    """A failure the server reported: `msg` its words, `shown` what the error message quotes."""
-    return _Failure("error_end", f"the stream ended with an error: {shown or msg}", msg, code)
-
-
-def _from_envelope(obj: dict[str, Any]) -> _Decoded:
-    """`{"code", "data"}`: the chat end marker, its error variants, or a legacy text piece."""
-    code = None if obj.get("code") is None else str(obj["code"])
-    data = obj.get("data")
-    if isinstance(data, str):
-        if data.strip().lower() == "done":
-            return DoneEvent(session_id=_session_of(obj))
-        return _error_end(data, code)
-    if isinstance(data, dict) and code in _SUCCESS_CODES:
-        piece = data.get("msg")
-        if not isinstance(piece, str):
-            piece = _text_of(data)
-        if piece is not None:
-            return ContentEvent(text=piece, session_id=_session_of(obj))
-    if data is None and code in _SUCCESS_CODES:
-        return DoneEvent(session_id=_session_of(obj))
-    message = obj.get("msg")
-    if isinstance(data, dict):
-        message = data.get("msg") or data.get("message") or message
-    text = str(message) if message else f"error code {code}"
-    return _error_end(text, code)
-
-
-def _text_of(obj: dict[str, Any]) -> str | None:
-    for key in _TEXT_FIELDS:
-        value = obj.get(key)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def _session_of(obj: dict[str, Any]) -> str | None:
-    value = obj.get("sessionId", obj.get("session_id"))
-    return None if value is None or value == "" else str(value)
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 120 else text[:120] + "…"
-
-
-CHAT_DECODER = EventDecoder(_WIRE_EVENT)
-"""Video chat and the video marketer: thinking, ref and content events, then the end."""
-PERSONAL_DECODER = EventDecoder(_CONTENT)
-"""Personal chat: `{"token": ...}` pieces, then `[DONE]`."""
-LEGACY_DECODER = EventDecoder(None)
-"""The v1.0 chat: `{"code", "msg", "data": {"msg"}}` pieces, then `[DONE]`."""
-
-
-class _State:
-    NEW = 0
-    OPEN = 1
-    ENDED = 2  # the end (or a failure) was decoded; queued events may still wait
-    CLOSED = 3  # closed before its end, by the caller or by an error
-
-
-_STATE_NAMES = ("new", "open", "ended", "closed")
-
-
-class ChatStream:
+class ChatStream(AnswerView):
     """One streamed answer: iterate it for typed events, or ask for the whole `final()` answer.
 
     ```python
@@ -327,51 +109,18 @@ class ChatStream:
         self._open_response = open_response
         self._decoder = decoder
         self._endpoint = endpoint
-        self._on_session = on_session
+        self._answer = AnswerState(endpoint, on_session)
         self._idle_timeout = math.inf if idle_timeout is None else idle_timeout
         self._last_event = 0.0
         self._state = _State.NEW
         self._response: httpx.Response | None = None
-        self._chunks: AsyncIterator[bytes] | None = None  # the response's aiter_bytes()
-        self._runner: tuple[str, Any] | None = None  # the event loop that opened the response
+        self._chunks: AsyncIterator[bytes] | None = None  # the response's decoded body
+        self._owner: tuple[str, Any] | None = None  # the event loop that opened the response
         self._parser = SSEParser(max_event_bytes)
-        self._queue: deque[ChatEvent | _Failure] = deque()
-        self._pieces: list[str] = []
-        self._refs: list[ChatRef] = []
-        self._thinkings: list[Thinking] = []
-        self._role: str | None = None
-        self._session_id: str | None = None
+        self._queue: deque[ChatEvent | Failure] = deque()
         self._wire_session: str | None = None  # the last id decoded (may run ahead of delivery)
-        self._delivered = 0
-        self._done = False
-        self._error: StreamError | None = None
 
-    # -- the public surface -----------------------------------------------------------------
-
-    @property
-    def session_id(self) -> str | None:
-        """The session this answer belongs to, once an event has named it."""
-        return self._session_id
-
-    @property
-    def text(self) -> str:
-        """The answer's text handed out so far."""
-        return "".join(self._pieces)
-
-    @property
-    def refs(self) -> list[ChatRef]:
-        """The references handed out so far."""
-        return list(self._refs)
-
-    @property
-    def thinkings(self) -> list[Thinking]:
-        """The reasoning steps handed out so far."""
-        return list(self._thinkings)
-
-    @property
-    def done(self) -> bool:
-        """Whether the end marker has been handed out: the answer is complete."""
-        return self._done
+    # -- the public surface (and `AnswerView`'s properties) --------------------------------
 
     @property
     def text_stream(self) -> TextStream:
@@ -385,17 +134,7 @@ class ChatStream:
                 await self.__anext__()
             except StopAsyncIteration:
                 break
-        if self._error is not None:
-            raise self._error
-        if not self._done:
-            raise self._failure(_Failure("closed", "the stream was closed before its end"))
-        return ChatResponse(
-            content=self.text,
-            role=self._role,
-            refs=self._refs,
-            thinkings=self._thinkings,
-            session_id=self._session_id,
-        )
+        return self._answer.final()
 
     async def aclose(self) -> None:
         """Close the connection now; events not yet read are dropped (unless the end arrived)."""
@@ -405,7 +144,7 @@ class ChatStream:
         await self._close()
 
     async def __aenter__(self) -> ChatStream:
-        if self._state == _State.NEW:
+        if self._state is _State.NEW:
             await self._open()
         return self
 
@@ -423,8 +162,8 @@ class ChatStream:
     async def __anext__(self) -> ChatEvent:
         while True:
             if self._queue:
-                return self._deliver(self._queue.popleft())
-            if self._state >= _State.ENDED:
+                return self._answer.hand_out(self._queue.popleft())
+            if self._state is _State.ENDED or self._state is _State.CLOSED:
                 raise StopAsyncIteration
             try:
                 await self._fill()
@@ -434,8 +173,10 @@ class ChatStream:
                 raise
 
     def __repr__(self) -> str:
-        state = _STATE_NAMES[self._state]
-        return f"<ChatStream {self._endpoint} {state} session_id={self._session_id!r}>"
+        return (
+            f"<ChatStream {self._endpoint} {self._state.value} "
+            f"session_id={self._answer.session_id!r}>"
+        )
 
     def __del__(self) -> None:
         # Dropped with its response still open (a plain `async for` left with `break`): close it
@@ -443,13 +184,13 @@ class ChatStream:
         response = getattr(self, "_response", None)
         if response is None:
             return
-        chunks, runner = self._chunks, self._runner
+        chunks, owner = self._chunks, self._owner
         self._response = self._chunks = None
-        if runner is not None:
+        if owner is not None:
             # Plain try/except rather than contextlib.suppress: at interpreter exit, module
             # globals may already be gone when a finalizer runs.
             try:  # noqa: SIM105
-                _schedule_close(runner, response, chunks)
+                run_soon_on(owner, _close_dropped, response, chunks)
             except Exception:  # the loop is gone or closing: the socket goes with it
                 pass
 
@@ -461,7 +202,7 @@ class ChatStream:
         except BaseException:
             self._state = _State.CLOSED
             raise
-        self._runner = _current_runner()
+        self._owner = current_owner()
         self._response = response
         self._chunks = iter_body(response, endpoint=self._endpoint)
         self._state = _State.OPEN
@@ -469,13 +210,13 @@ class ChatStream:
 
     async def _fill(self) -> None:
         """Read until at least one event is queued or the stream is over."""
-        if self._state == _State.NEW:
+        if self._state is _State.NEW:
             await self._open()
         assert self._chunks is not None
         waited = time.monotonic() - self._last_event
         # Failures are raised after the `except` blocks, so that httpx's exception (whose request
         # holds the auth header) is neither the cause nor the context of the StreamError.
-        broken: _Failure | None = None
+        broken: Failure | None = None
         try:
             with anyio.fail_after(self._idle_timeout - waited):
                 chunk = await self._chunks.__anext__()
@@ -483,115 +224,63 @@ class ChatStream:
             await self._end_of_body()
             return
         except TimeoutError:
-            broken = _Failure("idle", f"no event for {self._idle_timeout:g}s (stream_idle_timeout)")
+            broken = Failure("idle", f"no event for {self._idle_timeout:g}s (stream_idle_timeout)")
         except httpx.TransportError as exc:
-            broken = _Failure("disconnected", f"the connection broke mid-stream ({_describe(exc)})")
+            broken = Failure("disconnected", f"the connection broke mid-stream ({_describe(exc)})")
         except APIResponseValidationError as exc:
-            broken = _Failure("malformed", str(exc))
+            broken = Failure("malformed", str(exc))
         if broken is not None:
-            raise self._failure(broken)
-        # The hot loop: most events validate on the fast path straight into the queue.
-        validate = self._decoder.fast_validate
-        queue = self._queue
+            raise self._answer.failure(broken)
         try:
             payloads = self._parser.feed(chunk)
         except EventTooLarge as exc:
-            raise self._failure(_Failure("too_large", f"{exc} (max_event_bytes)")) from None
+            raise self._answer.failure(Failure("too_large", f"{exc} (max_event_bytes)")) from None
         if payloads:
             self._last_event = time.monotonic()
+        # The hot loop: most events take the decoder's fast path straight into the queue.
+        fast = self._decoder.fast
+        queue = self._queue
         for payload in payloads:
-            if validate is not None:
-                try:
-                    event = validate(payload)
-                except pydantic.ValidationError:
-                    pass
-                else:
-                    if not event.__pydantic_extra__:  # no `code` or `error` beside the text
-                        if event.session_id is not None:
-                            self._wire_session = event.session_id
-                        queue.append(event)
-                        continue
+            event = fast(payload)
+            if event is not None:
+                if event.session_id is not None:
+                    self._wire_session = event.session_id
+                queue.append(event)
+                continue
             self._accept(payload, at_eof=False)
-            if self._state == _State.ENDED:
+            if self._state is _State.ENDED:
                 await self._finish()
                 return
 
     async def _end_of_body(self) -> None:
-        try:
-            payloads = self._parser.close()
-        except EventTooLarge as exc:  # pragma: no cover - feed() refuses the line first
-            raise self._failure(_Failure("too_large", str(exc))) from None
-        for payload in payloads:
+        for payload in self._parser.close():
             self._accept(payload, at_eof=True)
-            if self._state == _State.ENDED:
+            if self._state is _State.ENDED:
                 break
-        if self._state != _State.ENDED:
-            self._queue.append(_Failure("incomplete", "the stream stopped before its end marker"))
+        if self._state is not _State.ENDED:
+            self._queue.append(Failure("incomplete", "the stream stopped before its end marker"))
             self._state = _State.ENDED
         await self._close()
 
     def _accept(self, payload: bytes, *, at_eof: bool) -> None:
+        items: list[Decoded]
         try:
-            decoded = self._decoder.decode(payload)
+            items = self._decoder.decode(payload)
         except MalformedEvent as exc:
             if at_eof:
-                decoded = _Failure("incomplete", "the stream stopped inside an event")
+                items = [Failure("incomplete", "the stream stopped inside an event")]
             else:
-                decoded = _Failure("malformed", str(exc))
-        if isinstance(decoded, list):
-            for item in decoded:
-                self._accept_one(item)
-                if self._state == _State.ENDED:
-                    break
-        elif decoded is not None:
-            self._accept_one(decoded)
-
-    def _accept_one(self, item: _Decoded) -> None:
-        if item is None:
-            return
-        if isinstance(item, _Failure):
-            self._state = _State.ENDED
-        elif isinstance(item, DoneEvent):
-            if item.session_id is None:
-                item.session_id = self._wire_session
-            self._state = _State.ENDED
-        elif item.session_id is not None:
-            self._wire_session = item.session_id
-        self._queue.append(item)
-
-    def _deliver(self, item: ChatEvent | _Failure) -> ChatEvent:
-        if isinstance(item, ContentEvent):  # the common case first
-            self._pieces.append(item.text)
-            if item.role is not None:
-                self._role = item.role
-        elif isinstance(item, ThinkingEvent):
-            self._thinkings.append(Thinking(title=item.title, content=item.content))
-        elif isinstance(item, RefEvent):
-            self._refs.extend(item.refs)
-        elif isinstance(item, DoneEvent):
-            self._done = True
-        else:
-            raise self._failure(item)
-        self._delivered += 1
-        session = item.session_id
-        if session is not None and session != self._session_id:
-            self._session_id = session
-            if self._on_session is not None:
-                self._on_session(session)
-        return item
-
-    def _failure(self, failure: _Failure) -> StreamError:
-        error = StreamError(
-            f"{self._endpoint}: {failure.message}",
-            reason=failure.reason,
-            msg=failure.msg,
-            code=failure.code,
-            partial_text=self.text,
-            session_id=self._session_id,
-            endpoint=self._endpoint,
-        )
-        self._error = error
-        return error
+                items = [Failure("malformed", str(exc))]
+        for item in items:
+            if isinstance(item, Failure):
+                self._state = _State.ENDED
+            elif isinstance(item, DoneEvent):
+                if item.session_id is None:
+                    item.session_id = self._wire_session
+                self._state = _State.ENDED
+            elif item.session_id is not None:
+                self._wire_session = item.session_id
+            self._queue.append(item)
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -631,69 +320,6 @@ async def _close_dropped(response: httpx.Response, chunks: AsyncIterator[bytes] 
         await _close_response(response, chunks)
     except Exception as exc:  # a background clean-up has nobody to report to
         logger.debug("memories: closing a dropped stream failed: %s", _describe(exc))
-
-
-def _current_library() -> str | None:
-    """`"asyncio"`, `"trio"` or None (no loop runs in this thread), without needing sniffio."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return "asyncio"
-    trio: Any = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            return None
-        return "trio"
-    return None
-
-
-def _current_runner() -> tuple[str, Any] | None:
-    """The running event loop (asyncio) or run token (trio), to close a dropped stream on."""
-    library = _current_library()
-    if library == "asyncio":
-        return "asyncio", asyncio.get_running_loop()
-    if library == "trio":
-        trio: Any = sys.modules["trio"]
-        return "trio", trio.lowlevel.current_trio_token()
-    return None
-
-
-def _schedule_close(
-    runner: tuple[str, Any], response: httpx.Response, chunks: AsyncIterator[bytes] | None
-) -> None:
-    """Start closing `response` on its loop, from any thread; the coroutine is only created
-    on the loop itself, so a loop that is gone leaves no never-awaited coroutine behind."""
-    kind, handle = runner
-    if kind == "asyncio":
-        loop: asyncio.AbstractEventLoop = handle
-        if loop.is_closed():
-            return
-
-        def spawn() -> None:
-            task = loop.create_task(_close_dropped(response, chunks))
-            _CLOSING.add(task)
-            task.add_done_callback(_CLOSING.discard)
-
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            spawn()
-        else:
-            loop.call_soon_threadsafe(spawn)
-    elif kind == "trio":
-        trio: Any = sys.modules["trio"]
-
-        def spawn_trio() -> None:
-            trio.lowlevel.spawn_system_task(_close_dropped, response, chunks)
-
-        with contextlib.suppress(trio.RunFinishedError):
-            handle.run_sync_soon(spawn_trio)
 
 
 def chat_stream(

@@ -1,5 +1,5 @@
-"""What the generated sync shim stands on: one event loop run by the calling threads themselves
-(`SharedLoop`), and the sync twins of async iterators and streams.
+"""What the generated sync shim stands on: the client base over one event loop run by the calling
+threads themselves (`SharedLoop`, in `_loops`), and the sync twins of iterators and streams.
 
 The generated `_sync.py` only describes methods; every blocking call goes through `SyncClientBase`
 here, which knows about threads, forks and shutdown.
@@ -7,8 +7,6 @@ here, which knows about threads, forks and shutdown.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import threading
 import weakref
@@ -16,8 +14,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ._answer import AnswerView
 from ._client import UNCHANGED, AsyncMemories
 from ._errors import MemoriesError
+from ._loops import SharedLoop
 
 if TYPE_CHECKING:
     import httpx
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from ._retry import RetryPolicy
     from ._stream import ChatStream
-    from .models.chat import ChatEvent, ChatRef, ChatResponse, Thinking
+    from .models.chat import ChatEvent, ChatResponse
 
 __all__ = [
     "SharedLoop",
@@ -38,218 +38,6 @@ __all__ = [
 
 T = TypeVar("T")
 A = TypeVar("A")
-
-_SHUTDOWN_TIMEOUT = 5.0
-# Clean-up tasks started by `SharedLoop._schedule`, held so they are not garbage-collected mid-run.
-_BACKGROUND: set[asyncio.Task[Any]] = set()
-_OWN_LOOP_MESSAGE = (
-    "a sync Memories client was called from inside its own event loop (from a callback of one "
-    "of its calls, say); in async code use AsyncMemories and await its methods"
-)
-
-
-class _Call:
-    """One blocking call: its task on the loop, the thread waiting for it, and whether it ended."""
-
-    __slots__ = ("done", "task", "thread")
-
-    def __init__(self) -> None:
-        self.thread = threading.get_ident()
-        self.task: asyncio.Task[Any] | None = None
-        self.done = False
-
-
-class SharedLoop:
-    """One asyncio event loop for a sync client, run by the threads that call it.
-
-    A calling thread runs the loop itself until its own call is done, so a call from one thread
-    costs no thread hand-off at all. Calls made meanwhile from other threads join the running
-    loop as tasks and run concurrently; when the running thread's call is done it hands the loop
-    on, and a thread whose call is still going runs it next. One loop and one connection pool
-    serve every thread, as the account's rate buckets do. A thread whose own event loop is
-    running (a Jupyter cell, a sync call inside async code) cannot run this one, so its call
-    goes through a short-lived helper thread.
-    """
-
-    def __init__(self) -> None:
-        self.pid = os.getpid()
-        self._loop = asyncio.new_event_loop()
-        self._turn = threading.Condition(threading.Lock())
-        self._runner: int | None = None  # the thread running the loop now, if any
-        self._closed = False
-
-    @property
-    def alive(self) -> bool:
-        return not self._closed
-
-    def call(self, func: Callable[[], Awaitable[T]]) -> T:
-        """Run `func()` on the loop and block until it finishes."""
-        running = _running_loop()
-        if running is self._loop:
-            raise MemoriesError(_OWN_LOOP_MESSAGE)
-        if running is not None:
-            return _in_helper_thread(lambda: self.call(func))
-        call = _Call()
-        loop = self._loop
-
-        def start() -> None:
-            call.task = task = loop.create_task(_await(func))
-            task.add_done_callback(lambda _: self._finished(call))
-
-        with self._turn:
-            if self._closed:
-                raise MemoriesError("this Memories client is closed")
-            leading = self._runner is None
-            if leading:
-                # The loop is idle and now ours to run: no need to wake it through its pipe.
-                self._runner = call.thread
-                loop.call_soon(start)
-            else:
-                loop.call_soon_threadsafe(start)
-        try:
-            self._wait_or_run(call, leading)
-        except BaseException:
-            # Interrupted (Ctrl-C): cancel the call; whoever runs the loop next finishes it.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(lambda: call.task.cancel() if call.task else None)
-            raise
-        assert call.task is not None
-        if call.task.cancelled():
-            raise MemoriesError("the call was cancelled: its Memories client was closed")
-        return call.task.result()  # type: ignore[no-any-return]
-
-    def _wait_or_run(self, call: _Call, leading: bool) -> None:
-        while True:
-            if not leading:
-                with self._turn:
-                    while not call.done and self._runner is not None:
-                        self._turn.wait()
-                    if call.done:
-                        return
-                    self._runner = call.thread
-            leading = False
-            try:
-                self._loop.run_forever()  # until `_finished` stops it for this call
-            finally:
-                with self._turn:
-                    self._runner = None
-                    self._turn.notify_all()
-
-    def _finished(self, call: _Call) -> None:
-        # On the loop, in the thread running it.
-        with self._turn:
-            call.done = True
-            self._turn.notify_all()
-        if call.thread == threading.get_ident():
-            self._loop.stop()
-
-    def submit(self, func: Callable[[], Awaitable[object]]) -> None:
-        """Run `func()` on the loop without waiting for it: for clean-ups run from `__del__`,
-        which may fire on any thread, inside the loop too. A helper thread takes its turn like
-        any caller, so the clean-up happens now even when no other call is running the loop."""
-        if self._closed:
-            return
-
-        def run() -> None:
-            with contextlib.suppress(Exception):  # a clean-up has nobody to report to
-                self.call(func)
-
-        with contextlib.suppress(RuntimeError):  # no new threads at interpreter shutdown
-            threading.Thread(target=run, name="memories-sync-cleanup", daemon=True).start()
-
-    def _schedule(self, func: Callable[[], Awaitable[object]]) -> None:
-        """Start `func()` as a task of the running loop, from inside it."""
-        task = self._loop.create_task(_await(func))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
-
-    def stop(self, before: Callable[[], Awaitable[None]] | None = None) -> None:
-        """Run `before` on the loop (typically closing the pool), cancel what is left, close."""
-        loop = self._loop
-        running = _running_loop()
-        if running is not None and running is not loop:
-            _in_helper_thread(lambda: self.stop(before))  # this thread cannot run a second loop
-            return
-        if running is loop:
-            # Reached from a finalizer inside the loop: it cannot be closed from in here.
-            with self._turn:
-                self._closed = True
-            if before is not None:
-                self._schedule(before)
-            return
-        with self._turn:
-            if self._closed:
-                return
-            self._closed = True
-            # A call still running elsewhere gets a moment to finish before the rest is cancelled.
-            self._turn.wait_for(lambda: self._runner is None, timeout=_SHUTDOWN_TIMEOUT)
-            if self._runner is not None:
-                return  # stuck in another thread: the loop stays with it
-            self._runner = threading.get_ident()
-        try:
-            _close_loop(loop, before)
-        finally:
-            with self._turn:
-                self._runner = None
-                self._turn.notify_all()
-
-    def abandon(self) -> None:
-        """After fork(): let go of this process's copy of the parent's loop without running it."""
-        self._closed = True
-        with contextlib.suppress(Exception):
-            self._loop.close()
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _in_helper_thread(work: Callable[[], T]) -> T:
-    """Run blocking `work` in a new thread, which has no event loop of its own, and wait."""
-    outcome: list[tuple[bool, Any]] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as exc:
-            outcome.append((False, exc))
-
-    thread = threading.Thread(target=run, name="memories-sync-call", daemon=True)
-    thread.start()
-    thread.join()
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value  # type: ignore[no-any-return]
-
-
-def _close_loop(
-    loop: asyncio.AbstractEventLoop, before: Callable[[], Awaitable[None]] | None
-) -> None:
-    async def close_down() -> None:
-        try:
-            if before is not None:
-                await before()
-        finally:
-            current = asyncio.current_task()
-            rest = [task for task in asyncio.all_tasks() if task is not current]
-            for task in rest:
-                task.cancel()
-            if rest:
-                await asyncio.wait(rest, timeout=_SHUTDOWN_TIMEOUT)
-            await loop.shutdown_asyncgens()
-
-    try:
-        loop.run_until_complete(close_down())
-    finally:
-        loop.close()
-
-
-async def _await(func: Callable[[], Awaitable[T]]) -> T:
-    return await func()
 
 
 class SyncClientBase:
@@ -475,7 +263,7 @@ class SyncIterator(Iterator[T]):
         self.close()
 
 
-class SyncChatStream(Iterator["ChatEvent"]):
+class SyncChatStream(AnswerView, Iterator["ChatEvent"]):
     """The blocking twin of `ChatStream`: a plain iterator of typed events and a context manager.
 
     ```python
@@ -486,38 +274,15 @@ class SyncChatStream(Iterator["ChatEvent"]):
     ```
 
     Leaving the `with` block, `close()`, or dropping the object (a `for` loop left early without
-    `with`) closes the HTTP response on the loop, so no connection stays checked out.
+    `with`) closes the HTTP response on the loop, so no connection stays checked out. The answer
+    so far (`text`, `refs`, `thinkings`, `session_id`, `done`) is the async stream's own state.
     """
 
     def __init__(self, loop: SharedLoop, stream: ChatStream) -> None:
         self._loop = loop
         self._stream = stream
+        self._answer = stream._answer
         self._closed = False
-
-    @property
-    def session_id(self) -> str | None:
-        """The session this answer belongs to, once an event has named it."""
-        return self._stream.session_id
-
-    @property
-    def text(self) -> str:
-        """The answer's text handed out so far."""
-        return self._stream.text
-
-    @property
-    def refs(self) -> list[ChatRef]:
-        """The references handed out so far."""
-        return self._stream.refs
-
-    @property
-    def thinkings(self) -> list[Thinking]:
-        """The reasoning steps handed out so far."""
-        return self._stream.thinkings
-
-    @property
-    def done(self) -> bool:
-        """Whether the end marker has been handed out: the answer is complete."""
-        return self._stream.done
 
     @property
     def text_stream(self) -> SyncTextStream:

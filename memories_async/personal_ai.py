@@ -18,7 +18,6 @@ from functools import cached_property
 from typing import Any
 
 import httpx
-from pydantic import Field
 
 from ._client import DEFAULT_TIMEOUT, check_api_key, check_base_url, redact_key
 from ._errors import InvalidArgumentError
@@ -26,7 +25,13 @@ from ._lifecycle import PoolOwner
 from ._pipeline import Endpoint
 from ._retry import RetryPolicy
 from ._validate import non_empty
-from .models._base import MemoriesModel
+from .models.personal_ai import (
+    MemoryBlock,
+    MemoryCreated,
+    MemoryPayload,
+    MemorySource,
+    MemoryTopic,
+)
 
 __all__ = [
     "DEFAULT_PERSONAL_AI_BASE_URL",
@@ -81,48 +86,6 @@ def _tags(tags: str | Iterable[str]) -> str:
         if "," in tag:
             raise InvalidArgumentError(f"tags[{index}]", f"must not contain a comma: {tag!r}")
     return ",".join(items)
-
-
-class MemorySource(MemoriesModel):
-    """Where a memory came from."""
-
-    type: str | None = None
-    name: str | None = None
-
-
-class MemoryTopic(MemoriesModel):
-    """A tag of a memory."""
-
-    value: str
-
-
-class MemoryBlock(MemoriesModel):
-    """One stored memory block."""
-
-    type: str | None = None
-    memlevel: str | None = None
-    memlabel: str | None = None
-    start_time_utc: datetime | None = None
-    source: MemorySource | None = None
-    topics: list[MemoryTopic] = Field(default_factory=list)
-
-
-class MemoryPayload(MemoriesModel):
-    """A group of memory blocks."""
-
-    data: list[MemoryBlock] = Field(default_factory=list)
-
-
-class MemoryCreated(MemoriesModel):
-    """Personal.ai's answer to a new memory: the blocks it stored."""
-
-    type: str | None = None
-    payload: list[MemoryPayload] = Field(default_factory=list)
-
-    @property
-    def blocks(self) -> list[MemoryBlock]:
-        """Every stored block, flattened."""
-        return [block for group in self.payload for block in group.data]
 
 
 class AsyncPersonalMemories:

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _caption, _chat, _personal, _search, _videos
+from . import _caption, _chat, _personal, _scrapers, _search, _videos
 from ._callbacks import post_callback
 from ._config import EmulatorConfig
 from ._context import Ctx, Exchange, RouteSpec, exchange_of
@@ -45,6 +45,7 @@ logger = logging.getLogger("memories_async.emulator")
 API_PREFIX = "/serve/api/v1/"
 ROUTES: tuple[RouteSpec, ...] = (
     *_videos.ROUTES,
+    *_scrapers.ROUTES,
     *_search.ROUTES,
     *_chat.ROUTES,
     *_caption.ROUTES,

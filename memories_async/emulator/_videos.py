@@ -1,12 +1,12 @@
-"""Video endpoints of api.memories.ai: uploads, scrapers, listing, deletion, download,
-transcriptions, summaries, public details and tasks."""
+"""Video endpoints of api.memories.ai: uploads, listing, deletion, download, transcriptions,
+summaries and public details (scrapers and their tasks are in `_scrapers`)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -30,12 +30,11 @@ from ._params import (
     unique_id_field,
     url_field,
 )
-from ._state import VIDEO_STATUSES, Image, ScraperTask, Video, platform_of
+from ._state import VIDEO_STATUSES, Image, Video
 from ._text import Segment
 
-__all__ = ["ROUTES", "fake_video_chunks", "form_text", "upload_metadata"]
+__all__ = ["ROUTES", "fake_video_chunks", "form_text", "upload_metadata", "video_row"]
 
-_QUALITIES = (1080, 720, 480, 260)
 _FOCUS = re.compile(r" \(Focus: .*\)$")
 _FTYP = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 
@@ -154,95 +153,7 @@ async def upload_url(ctx: Ctx) -> Response:
     return _upload_answer(ctx, video)
 
 
-def _callback_of(body: Mapping[str, Any]) -> str | None:
-    # The table says callback_url, one example says callback: both are read.
-    for name in ("callback_url", "callback"):
-        value = str_field(body, name)
-        if value:
-            return value
-    return None
-
-
-def _start_scraper(
-    ctx: Ctx, urls: list[str], *, public: bool, unique_id: str | None, callback: str | None
-) -> Response:
-    state = ctx.emu.state
-    delay = ctx.emu.config.scraper_delay
-    task = ScraperTask(
-        task_id=state.new_task_id(ctx.api_key),
-        api_key=ctx.api_key,
-        unique_id=unique_id,
-        public=public,
-        urls=urls,
-        ready_at=ctx.now() + delay,
-    )
-    with state.lock:
-        state.tasks[task.task_id] = task
-    if callback:
-
-        def body() -> dict[str, Any]:
-            state.materialize(ctx.emu.config.parse_delay)
-            return {"taskId": task.task_id, "status": "SUCCEEDED"}
-
-        ctx.emu.schedule_callback("scraper", callback, body, delay)
-    return ctx.ok({"taskId": task.task_id})
-
-
-def _scraper_urls(body: Mapping[str, Any]) -> list[str]:
-    urls = str_list_field(body, "video_urls")
-    platforms = {platform_of(u) for u in urls}
-    if None in platforms:
-        bad = next(u for u in urls if platform_of(u) is None)
-        raise param_error("video_urls", f"must be TikTok, YouTube or Instagram URLs, got {bad!r}")
-    if len(platforms) > 1:
-        raise param_error("video_urls", "must all come from one platform")
-    quality = body.get("quality")
-    if quality is not None and (isinstance(quality, bool) or quality not in _QUALITIES):
-        raise param_error("quality", f"must be one of {', '.join(map(str, _QUALITIES))}")
-    return urls
-
-
-async def scraper_url(ctx: Ctx) -> Response:
-    """POST scraper_url: platform URLs into the private library."""
-    body = await ctx.json_object()
-    urls = _scraper_urls(body)
-    unique_id = unique_id_field(body.get("unique_id"))
-    return _start_scraper(ctx, urls, public=False, unique_id=unique_id, callback=_callback_of(body))
-
-
-async def scraper_url_public(ctx: Ctx) -> Response:
-    """POST scraper_url_public: platform URLs into the shared public library."""
-    body = await ctx.json_object()
-    urls = _scraper_urls(body)
-    return _start_scraper(ctx, urls, public=True, unique_id=None, callback=_callback_of(body))
-
-
-def _creator_urls(body: Mapping[str, Any]) -> list[str]:
-    creator = url_field(body.get("username"), "username")
-    assert creator is not None
-    if platform_of(creator) is None:
-        raise param_error("username", "must be a TikTok, YouTube or Instagram creator URL")
-    count = int_field(body, "scraper_cnt", default=10, lo=1, hi=100)
-    base = creator.rstrip("/")
-    return [f"{base}/video/{7_500_000_000_000_000_000 + i}" for i in range(count)]
-
-
-async def scraper(ctx: Ctx) -> Response:
-    """POST scraper (inferred): a creator's latest videos into the private library."""
-    body = await ctx.json_object()
-    urls = _creator_urls(body)
-    unique_id = unique_id_field(body.get("unique_id"))
-    return _start_scraper(ctx, urls, public=False, unique_id=unique_id, callback=_callback_of(body))
-
-
-async def scraper_public(ctx: Ctx) -> Response:
-    """POST scraper_public (inferred): a creator's latest videos into the public library."""
-    body = await ctx.json_object()
-    urls = _creator_urls(body)
-    return _start_scraper(ctx, urls, public=True, unique_id=None, callback=_callback_of(body))
-
-
-def _video_row(video: Video, now: float) -> dict[str, Any]:
+def video_row(video: Video, now: float) -> dict[str, Any]:
     status = video.status(now)
     return {
         "duration": str(video.duration),
@@ -253,29 +164,6 @@ def _video_row(video: Video, now: float) -> dict[str, Any]:
         "video_name": video.name,
         "create_time": str(video.create_time),
     }
-
-
-async def get_video_ids_by_task_id(ctx: Ctx) -> Response:
-    """GET get_video_ids_by_task_id (inferred): empty `video_ids` while the task runs."""
-    task_id = str_field(ctx.query, "task_id", required=True)
-    state = ctx.emu.state
-    state.materialize(ctx.emu.config.parse_delay)
-    task = state.tasks.get(task_id or "")
-    if task is None or task.api_key != ctx.api_key:
-        raise ApiError("not_found", "task not found")
-    if not task.done:
-        return ctx.ok({"taskId": task.task_id, "video_ids": []})
-    now = ctx.now()
-    videos = []
-    for no in task.video_nos:
-        video = (
-            state.public.get(no)
-            if task.public
-            else state.scope(task.api_key, task.unique_id or "default").videos.get(no)
-        )
-        if video is not None:
-            videos.append(_video_row(video, now) | {"video_url": video.source_url or ""})
-    return ctx.ok({"taskId": task.task_id, "video_ids": list(task.video_nos), "videos": videos})
 
 
 async def upload_img(ctx: Ctx) -> Response:
@@ -336,7 +224,7 @@ async def list_videos(ctx: Ctx) -> Response:
     shown = videos[(page - 1) * size : page * size]
     return ctx.ok(
         {
-            "videos": [_video_row(v, now) for v in shown],
+            "videos": [video_row(v, now) for v in shown],
             "current_page": page,
             "page_size": size,
             "total_count": str(len(videos)),
@@ -536,17 +424,6 @@ async def update_video_transcription(ctx: Ctx) -> Response:
 ROUTES = [
     RouteSpec("upload", "upload", "POST", "api", upload, bucket="upload"),
     RouteSpec("upload_url", "upload_url", "POST", "api", upload_url, bucket="upload"),
-    RouteSpec("scraper_url", "scraper_url", "POST", "api", scraper_url, bucket="platform"),
-    RouteSpec(
-        "scraper_url_public",
-        "scraper_url_public",
-        "POST",
-        "api",
-        scraper_url_public,
-        bucket="platform",
-    ),
-    RouteSpec("scraper", "scraper", "POST", "api", scraper, bucket="platform"),
-    RouteSpec("scraper_public", "scraper_public", "POST", "api", scraper_public, bucket="platform"),
     RouteSpec("upload_img", "upload_img", "POST", "api", upload_img, bucket="upload"),
     RouteSpec("list_videos", "list_videos", "POST", "api", list_videos, bucket="list_videos"),
     RouteSpec(
@@ -579,14 +456,6 @@ ROUTES = [
         "api",
         get_public_video_detail,
         bucket="list_videos",
-    ),
-    RouteSpec(
-        "get_video_ids_by_task_id",
-        "get_video_ids_by_task_id",
-        "GET",
-        "api",
-        get_video_ids_by_task_id,
-        bucket="task_status",
     ),
     RouteSpec(
         "update_video_transcription",

@@ -31,8 +31,9 @@ from ._events import (
     Started,
     Uploaded,
 )
-from ._ingest import CLOCK_SKEW, DEFAULT_MAX_ATTEMPTS, ingest, maybe_delivered
+from ._ingest import DEFAULT_MAX_ATTEMPTS, ingest
 from ._journal import STATES, Journal, JournalError, Record, State, read_journal
+from ._reconcile import CLOCK_SKEW, maybe_delivered
 from ._sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, Source, expand_sources
 
 __all__ = [

@@ -6,9 +6,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from .._errors import APIError, MemoriesError
+from .._errors import (
+    APIError,
+    AuthenticationError,
+    InsufficientCreditError,
+    MemoriesError,
+    PermissionDeniedError,
+)
 
 __all__ = [
+    "ACCOUNT_ERRORS",
     "EventCallback",
     "Failed",
     "Failure",
@@ -151,6 +158,10 @@ class IngestSummary:
     def as_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
         return {**asdict(self), "ok": self.ok, "gave_up": self.gave_up}
+
+
+ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditError, PermissionDeniedError)
+"""Answers that refuse the account, not the file: they stop the whole job."""
 
 
 class IngestStoppedError(MemoriesError):

@@ -32,7 +32,7 @@ import anyio.to_thread
 
 from .._errors import MemoriesError
 
-__all__ = ["STATES", "Journal", "JournalError", "Record", "State"]
+__all__ = ["STATES", "FileRow", "Journal", "JournalError", "Record", "State"]
 
 State = Literal["pending", "uploading", "uploaded", "parsed", "failed"]
 STATES: tuple[State, ...] = ("pending", "uploading", "uploaded", "parsed", "failed")
@@ -91,6 +91,12 @@ class Record:
         """The record as a row of `records`, in column order."""
         return tuple(getattr(self, f.name) for f in fields(self))
 
+    def restore(self, before: Record) -> Record:
+        """This record set back to `before` (an attempt that must leave no trace) and returned."""
+        for item in fields(Record):
+            setattr(self, item.name, getattr(before, item.name))
+        return self
+
 
 _COLUMNS = tuple(f.name for f in fields(Record))
 
@@ -105,7 +111,8 @@ _UPSERT = (
     f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
-_FileRow = tuple[str, int, int, str]
+FileRow = tuple[str, int, int, str]
+"""A row of the `files` cache: path, size, mtime (ns), journal key."""
 
 
 class _Batch:
@@ -113,7 +120,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.records: list[tuple[Any, ...]] = []
-        self.files: list[_FileRow] = []
+        self.files: list[FileRow] = []
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
@@ -243,7 +250,7 @@ class Journal:
     # -- writing -------------------------------------------------------------------------
 
     async def save(
-        self, records: Iterable[Record] = (), *, files: Iterable[_FileRow] = (), wait: bool = True
+        self, records: Iterable[Record] = (), *, files: Iterable[FileRow] = (), wait: bool = True
     ) -> None:
         """Write records (their current values) and file-cache rows; return once committed.
 
@@ -286,7 +293,7 @@ class Journal:
             else:
                 batch.done.set_result(None)
 
-    def _commit(self, records: list[tuple[Any, ...]], files: list[_FileRow]) -> None:
+    def _commit(self, records: list[tuple[Any, ...]], files: list[FileRow]) -> None:
         with self._db_lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from .._form import media_metadata
 from .._pipeline import Endpoint
 from .._uploads import (
     FileInput,
@@ -12,7 +13,6 @@ from .._uploads import (
     MultipartBody,
     ProgressCallback,
     file_list,
-    media_metadata,
     open_source,
 )
 from ..models.images import UploadedImage

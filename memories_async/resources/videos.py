@@ -15,13 +15,13 @@ import anyio
 
 from .._download import file_name_for, resolve_destination, save_response
 from .._errors import InvalidArgumentError, VideoProcessingError, WaitTimeoutError
+from .._form import media_metadata
 from .._pipeline import Endpoint
 from .._uploads import (
     FileInput,
     FilePart,
     MultipartBody,
     ProgressCallback,
-    media_metadata,
     open_source,
 )
 from .._validate import choice, non_empty, number_range, positive_int, string_list

@@ -50,7 +50,9 @@ def chat(name: str) -> bytes:
 
 
 def test_documented_thinking_event() -> None:
-    event = CHAT_DECODER.decode(json.dumps(load_fixture("chat/chat_stream_thinking.json")).encode())
+    [event] = CHAT_DECODER.decode(
+        json.dumps(load_fixture("chat/chat_stream_thinking.json")).encode()
+    )
     assert isinstance(event, ThinkingEvent)
     assert event.title == "Based on selected videos, fetch detailed information"
     assert event.content is not None and event.content.startswith("Okay, the user wants")
@@ -58,7 +60,7 @@ def test_documented_thinking_event() -> None:
 
 
 def test_documented_ref_event() -> None:
-    event = CHAT_DECODER.decode(json.dumps(load_fixture("chat/chat_stream_ref.json")).encode())
+    [event] = CHAT_DECODER.decode(json.dumps(load_fixture("chat/chat_stream_ref.json")).encode())
     assert isinstance(event, RefEvent)
     assert event.session_id == "606143186439766016"
     [ref] = event.refs
@@ -74,7 +76,7 @@ def test_documented_ref_event() -> None:
 
 
 def test_documented_content_and_end_events() -> None:
-    content = CHAT_DECODER.decode(
+    [content] = CHAT_DECODER.decode(
         json.dumps(load_fixture("chat/chat_stream_content.json")).encode()
     )
     assert content == ContentEvent(
@@ -82,7 +84,7 @@ def test_documented_content_and_end_events() -> None:
         role="assistant",
         session_id="606122521255088128",
     )
-    end = CHAT_DECODER.decode(json.dumps(load_fixture("chat/chat_stream_end.json")).encode())
+    [end] = CHAT_DECODER.decode(json.dumps(load_fixture("chat/chat_stream_end.json")).encode())
     assert isinstance(end, DoneEvent)
 
 
@@ -312,7 +314,7 @@ RECORDED = (
 def parse_all(chunks: list[bytes]) -> list[object]:
     parser = SSEParser()
     payloads = [p for chunk in chunks for p in parser.feed(chunk)] + parser.close()
-    return [CHAT_DECODER.decode(p) for p in payloads]
+    return [event for p in payloads for event in CHAT_DECODER.decode(p)]
 
 
 def test_the_recorded_stream_parses_to_the_expected_events() -> None:

@@ -18,11 +18,11 @@ import pytest
 
 import memories_async._uploads as uploads
 from memories_async import APIConnectionError, AsyncMemories, InvalidArgumentError, MemoriesError
+from memories_async._form import format_datetime_taken
 from memories_async._uploads import (
     FilePart,
     FileSource,
     MultipartBody,
-    format_datetime_taken,
     open_source,
 )
 from tests.endpoints._wire import multipart

@@ -26,7 +26,7 @@ from memories_async.ingest import (
     ingest,
     read_journal,
 )
-from memories_async.ingest import _ingest as ingest_module
+from memories_async.ingest import _files as ingest_files
 from tests.ingest.conftest import KEY
 
 
@@ -338,7 +338,7 @@ async def test_uploads_in_flight_never_exceed_concurrency(
 async def test_a_file_larger_than_small_file_is_hashed_in_chunks_and_streamed(
     client: AsyncMemories, emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest_module, "SMALL_FILE", 1000)
+    monkeypatch.setattr(ingest_files, "SMALL_FILE", 1000)
     big = write(tmp_path / "big.mp4", bytes(range(256)) * 20)
     small = write(tmp_path / "small.mp4", b"s" * 999)
     summary = await ingest(client, [big, small], journal=tmp_path / "j")
@@ -354,13 +354,13 @@ async def test_a_resumed_job_reuses_hashes_of_unchanged_files(
     write(tmp_path / "m" / "a.mp4", b"a" * 100)
     write(tmp_path / "m" / "b.mp4", b"b" * 100)
     hashed: list[str] = []
-    real = ingest_module._read_small
+    real = ingest_files.read_small
 
     def counting(path: str, size: int) -> tuple[str, bytes | None]:
         hashed.append(path)
         return real(path, size)
 
-    monkeypatch.setattr(ingest_module, "_read_small", counting)
+    monkeypatch.setattr(ingest_files, "read_small", counting)
     await ingest(client, [tmp_path / "m"], journal=tmp_path / "j")
     assert len(hashed) == 2
     write(tmp_path / "m" / "b.mp4", b"B" * 101)  # changed: hashed again, and uploaded
@@ -453,7 +453,7 @@ async def test_a_file_changed_while_it_uploads_is_journaled_as_what_was_sent(
 ) -> None:
     # Past SMALL_FILE, a file is hashed first and read again to be sent; here it is rewritten in
     # between (same size, other bytes), as a camera or an editor might.
-    size = ingest_module.SMALL_FILE + 4096
+    size = ingest_files.SMALL_FILE + 4096
     path = write(tmp_path / "growing.mp4", b"A" * size)
     journal = tmp_path / "j.sqlite"
 

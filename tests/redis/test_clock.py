@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from memories_async.redis import _RedisClock
+from memories_async._redis_support import RedisClock
 
 TRUE_OFFSET = 5000.0  # our monotonic clock minus Redis's, in seconds
 
@@ -15,7 +15,7 @@ def redis_time_us(local: float) -> int:
 
 
 def test_a_slot_is_mapped_from_when_the_request_was_sent_not_when_its_reply_was_read() -> None:
-    clock = _RedisClock()
+    clock = RedisClock()
     # Redis ran the script 0.2 ms after we wrote it; the reply could have been read any time
     # later (our loop was busy): the mapping does not depend on it.
     slot = clock.slot(redis_time_us(100.0002), 300_000, sent=100.0)
@@ -23,7 +23,7 @@ def test_a_slot_is_mapped_from_when_the_request_was_sent_not_when_its_reply_was_
 
 
 def test_the_quickest_way_there_wins_and_a_slow_one_does_not_move_the_estimate() -> None:
-    clock = _RedisClock()
+    clock = RedisClock()
     rng = random.Random(7)
     sent = 10.0
     quickest = float("inf")
@@ -38,7 +38,7 @@ def test_the_quickest_way_there_wins_and_a_slow_one_does_not_move_the_estimate()
 
 
 def test_a_clock_stepped_back_is_followed_at_once() -> None:
-    clock = _RedisClock()
+    clock = RedisClock()
     clock.slot(redis_time_us(1.0), 0, sent=1.0)
     # Redis's clock goes back by 2 s: its times now look 2 s older for the same instants.
     slot = clock.slot(redis_time_us(2.0) - 2_000_000, 100_000, sent=2.0)
@@ -46,17 +46,17 @@ def test_a_clock_stepped_back_is_followed_at_once() -> None:
 
 
 def test_a_clock_stepped_forward_restarts_the_estimate() -> None:
-    clock = _RedisClock()
+    clock = RedisClock()
     clock.slot(redis_time_us(1.0), 0, sent=1.0)
     slot = clock.slot(redis_time_us(2.0) + 2_000_000, 100_000, sent=2.0)
     assert abs(slot - 2.1) < 1e-6  # not 4.1: the old samples were dropped
 
 
 def test_old_samples_expire_after_the_horizon() -> None:
-    clock = _RedisClock()
+    clock = RedisClock()
     clock.slot(redis_time_us(1.0) - 100_000, 0, sent=1.0)  # Redis 100 ms "behind" (a drift)
     # Within the horizon a smaller offset (by less than STEP) keeps the larger estimate...
     assert abs(clock.slot(redis_time_us(5.0), 0, sent=5.0) - 5.1) < 1e-6
     # ...past it, the old sample is gone and the mapping follows the clocks as they are now.
-    later = 1.0 + _RedisClock.HORIZON + 1.0
+    later = 1.0 + RedisClock.HORIZON + 1.0
     assert abs(clock.slot(redis_time_us(later), 0, sent=later) - later) < 1e-6
