@@ -1,6 +1,7 @@
 """The resend rule, per endpoint kind: a request the server may have acted on is never sent
 twice; one it certainly did not act on is retried; safe reads are retried on any transient fault.
-The hostile server counts every request it received in full."""
+The hostile server counts every request it received in full. Each runs under both of anyio's
+backends."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio
 import pytest
 
 from memories_async import (
@@ -101,13 +103,17 @@ def client_for(base_url: str) -> AsyncMemories:
     ("kind", "endpoint", "ok", "call"), NOT_IDEMPOTENT, ids=[k[0] for k in NOT_IDEMPOTENT]
 )
 @pytest.mark.parametrize("code", [500, 502, 503, 504])
-async def test_a_server_error_after_the_whole_request_is_never_resent(
-    kind: str, endpoint: str, ok: bytes, call: Call, code: int
+def test_a_server_error_after_the_whole_request_is_never_resent(
+    kind: str, endpoint: str, ok: bytes, call: Call, code: int, anyio_backend: str
 ) -> None:
     with hostile_server({endpoint: sequence(status(code), answer("200 OK", ok))}) as server:
-        async with client_for(server.base_url) as client:
-            with pytest.raises(InternalServerError) as caught:
+
+        async def main() -> None:
+            async with client_for(server.base_url) as client:
                 await call(client)
+
+        with pytest.raises(InternalServerError) as caught:
+            anyio.run(main, backend=anyio_backend)
     assert caught.value.status_code == code
     assert server.arrivals[endpoint] == 1, f"{kind} was sent {server.arrivals[endpoint]} times"
 
@@ -115,50 +121,66 @@ async def test_a_server_error_after_the_whole_request_is_never_resent(
 @pytest.mark.parametrize(
     ("kind", "endpoint", "ok", "call"), NOT_IDEMPOTENT, ids=[k[0] for k in NOT_IDEMPOTENT]
 )
-async def test_a_503_that_says_when_to_come_back_is_retried(
-    kind: str, endpoint: str, ok: bytes, call: Call
+def test_a_503_that_says_when_to_come_back_is_retried(
+    kind: str, endpoint: str, ok: bytes, call: Call, anyio_backend: str
 ) -> None:
     unavailable = status(503, **{"retry-after": "0"})
     with hostile_server({endpoint: sequence(unavailable, answer("200 OK", ok))}) as server:
-        async with client_for(server.base_url) as client:
-            await call(client)
+
+        async def main() -> None:
+            async with client_for(server.base_url) as client:
+                await call(client)
+
+        anyio.run(main, backend=anyio_backend)
     assert server.arrivals[endpoint] == 2
 
 
 @pytest.mark.parametrize(
     ("kind", "endpoint", "ok", "call"), NOT_IDEMPOTENT, ids=[k[0] for k in NOT_IDEMPOTENT]
 )
-async def test_a_connection_cut_after_the_request_is_never_resent(
-    kind: str, endpoint: str, ok: bytes, call: Call
+def test_a_connection_cut_after_the_request_is_never_resent(
+    kind: str, endpoint: str, ok: bytes, call: Call, anyio_backend: str
 ) -> None:
     async def hang_up(request: Request, writer: asyncio.StreamWriter) -> None:
         writer.transport.abort()
 
     with hostile_server({endpoint: sequence(hang_up, answer("200 OK", ok))}) as server:
-        async with client_for(server.base_url) as client:
-            with pytest.raises(APIConnectionError) as caught:
+
+        async def main() -> None:
+            async with client_for(server.base_url) as client:
                 await call(client)
+
+        with pytest.raises(APIConnectionError) as caught:
+            anyio.run(main, backend=anyio_backend)
     assert not caught.value.before_send
     assert server.arrivals[endpoint] == 1
 
 
-async def test_a_safe_read_is_retried_on_any_transient_fault() -> None:
+def test_a_safe_read_is_retried_on_any_transient_fault(anyio_backend: str) -> None:
     behaviour = sequence(status(502), status(500), answer("200 OK", OK_SEARCH))
     with hostile_server({"search": behaviour}) as server:
-        async with client_for(server.base_url) as client:
-            assert await client.search.videos("anything") == []
+
+        async def main() -> Any:
+            async with client_for(server.base_url) as client:
+                return await client.search.videos("anything")
+
+        assert anyio.run(main, backend=anyio_backend) == []
     assert server.arrivals["search"] == 3
 
 
 @pytest.mark.parametrize("end", ["break", "silence"])
-async def test_a_chat_stream_that_began_is_never_sent_again(end: str) -> None:
+def test_a_chat_stream_that_began_is_never_sent_again(end: str, anyio_backend: str) -> None:
     # HTTP 200 and a `: processing` comment, then the connection breaks or goes silent past the
     # read timeout (a long "thinking" pause): the turn may be under way on the server.
     with hostile_server({"chat_stream": stream_then(end)}) as server:
-        async with AsyncMemories(
-            KEY, base_url=server.base_url, rate_limits=False, max_retries=FAST, timeout=0.5
-        ) as client:
-            with pytest.raises(StreamError) as caught:
+
+        async def main() -> None:
+            async with AsyncMemories(
+                KEY, base_url=server.base_url, rate_limits=False, max_retries=FAST, timeout=0.5
+            ) as client:
                 await client.chat.stream(["VI1"], "what happens?").final()
+
+        with pytest.raises(StreamError) as caught:
+            anyio.run(main, backend=anyio_backend)
     assert caught.value.reason == "disconnected"
     assert server.arrivals["chat_stream"] == 1

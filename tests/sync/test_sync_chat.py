@@ -90,3 +90,53 @@ def test_sessions_and_errors(client: Memories, emu: Emulator) -> None:
             pass
     assert caught.value.partial_text == stream.text != ""
     assert settles(client)
+
+
+SYNC_NAME = {
+    "__aenter__": "__enter__",
+    "__aexit__": "__exit__",
+    "__aiter__": "__iter__",
+    "__anext__": "__next__",
+    "aclose": "close",
+}
+
+
+def _surface(cls: type) -> set[str]:
+    return {
+        n for n in dir(cls) if not n.startswith("_") or n in SYNC_NAME or n in SYNC_NAME.values()
+    }
+
+
+def test_the_sync_stream_has_the_async_streams_surface_and_nothing_else() -> None:
+    from memories_async import ChatStream, TextStream
+    from memories_async._sync_runtime import SyncTextStream
+
+    for async_cls, sync_cls in ((ChatStream, SyncChatStream), (TextStream, SyncTextStream)):
+        expected = {SYNC_NAME.get(n, n) for n in _surface(async_cls)}
+        assert _surface(sync_cls) == expected, (async_cls.__name__, sync_cls.__name__)
+
+
+async def test_the_sync_and_async_streams_assemble_the_same_answer(emu: Emulator) -> None:
+    from memories_async import AsyncMemories
+
+    with serve(emu) as base_url:
+        options = {"base_url": base_url, "rate_limits": False, "max_retries": 0}
+        async with AsyncMemories("sk-test-sync-chat-0001", **options) as client:  # type: ignore[arg-type]
+            async with client.chat.stream([RACE], QUESTION) as stream:
+                async_events = [event async for event in stream]
+                async_answer = await stream.final()
+                async_view = (stream.text, stream.thinkings, stream.refs, stream.done)
+        with Memories("sk-test-sync-chat-0001", **options) as sync_client:  # type: ignore[arg-type]
+            with sync_client.chat.stream([RACE], QUESTION) as sync_stream:
+                sync_events = list(sync_stream)
+                sync_answer = sync_stream.final()
+                sync_view = (
+                    sync_stream.text,
+                    sync_stream.thinkings,
+                    sync_stream.refs,
+                    sync_stream.done,
+                )
+    assert [type(e) for e in sync_events] == [type(e) for e in async_events]
+    strip = {"session_id"}  # each turn opens its own session
+    assert sync_answer.model_dump(exclude=strip) == async_answer.model_dump(exclude=strip)
+    assert sync_view == async_view

@@ -1,5 +1,6 @@
-"""The async client under trio: calls, uploads, rate buckets and dropped streams, which on asyncio
-lean on the running asyncio loop and under trio must find their way without one."""
+"""The async client under both of anyio's backends: calls, uploads, rate buckets and dropped
+streams, which on asyncio lean on the running asyncio loop and under trio must find their way
+without one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trio
+import anyio
 
 from memories_async import AsyncMemories, Rate, ThinkingEvent
 from memories_async.emulator import Emulator, serve
@@ -26,18 +27,18 @@ def base_url() -> Iterator[str]:
         assert emu.internal_errors == []
 
 
-def test_calls_and_a_file_upload_run_under_trio(base_url: str, tmp_path: Path) -> None:
+def test_calls_and_a_file_upload(base_url: str, tmp_path: Path, anyio_backend: str) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"trio" * 5000)
 
     async def main() -> None:
-        async with AsyncMemories("sk-test-trio-0001", base_url=base_url) as client:
+        async with AsyncMemories("sk-test-backends-0001", base_url=base_url) as client:
             assert await client.search.videos("boat")
             video = await client.videos.upload(clip)  # file reads go through worker threads
             listed = await client.videos.list()
             assert video.video_no in {v.video_no for v in listed.videos}
 
-    trio.run(main)
+    anyio.run(main, backend=anyio_backend)
 
 
 # A body read only in part leaves httpx's and httpcore's own nested body generators unexhausted
@@ -48,41 +49,43 @@ HTTPX_INNER_GENERATORS = "ignore:Async generator 'http(x|core)\\._:ResourceWarni
 
 
 @pytest.mark.filterwarnings(HTTPX_INNER_GENERATORS)
-def test_a_stream_left_with_break_under_trio_releases_its_connection(base_url: str) -> None:
+def test_a_stream_left_with_break_releases_its_connection(
+    base_url: str, anyio_backend: str
+) -> None:
     async def main() -> None:
-        async with AsyncMemories("sk-test-trio-0002", base_url=base_url) as client:
+        async with AsyncMemories("sk-test-backends-0002", base_url=base_url) as client:
             async for event in client.chat.stream([RACE], "Who won?"):
                 assert isinstance(event, ThinkingEvent)
                 break
             assert await dropped_streams_released(client.http_client)
 
-    trio.run(main)
+    anyio.run(main, backend=anyio_backend)
 
 
-def test_a_stream_opened_and_dropped_unread_under_trio_is_closed_on_the_run(
-    base_url: str,
+def test_a_stream_opened_and_dropped_unread_is_closed_on_the_run(
+    base_url: str, anyio_backend: str
 ) -> None:
-    # Nothing but the stream's finalizer can close this one, and it must reach the trio run.
+    # Nothing but the stream's finalizer can close this one, and it must reach the running loop or trio run.
     async def main() -> None:
-        async with AsyncMemories("sk-test-trio-0003", base_url=base_url) as client:
+        async with AsyncMemories("sk-test-backends-0003", base_url=base_url) as client:
             stream = client.chat.stream([RACE], "Who won?")
             await stream.__aenter__()
             assert checked_out_connections(client.http_client) == 1
             del stream
             assert await dropped_streams_released(client.http_client)
 
-    trio.run(main)
+    anyio.run(main, backend=anyio_backend)
 
 
-def test_a_bucket_holds_under_trio() -> None:
+def test_a_bucket_holds(anyio_backend: str) -> None:
     recorder = Recorder()
     client = recorder.client(fresh_key(), rate_limits={"search": Rate(10, 0.5)})
-    trio.run(search_many, client, 21)
+    anyio.run(search_many, client, 21, backend=anyio_backend)
     assert len(recorder.times) == 21
     assert most_in_any_window(recorder.times, 0.5) <= 10
 
 
-def test_cancelled_while_waiting_for_a_bucket_under_trio_sends_nothing_more() -> None:
+def test_cancelled_while_waiting_for_a_bucket_sends_nothing_more(anyio_backend: str) -> None:
     sent: list[str] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -93,10 +96,10 @@ def test_cancelled_while_waiting_for_a_bucket_under_trio_sends_nothing_more() ->
         http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
         client = AsyncMemories(fresh_key(), http_client=http, rate_limits={"search": Rate(1, 10)})
         await client.search.videos("boat")
-        with trio.move_on_after(0.05) as scope:
+        with anyio.move_on_after(0.05) as scope:
             await client.search.videos("boat")  # waits ~10 s for its slot
         assert scope.cancelled_caught
         await http.aclose()
 
-    trio.run(main)
+    anyio.run(main, backend=anyio_backend)
     assert len(sent) == 1
