@@ -12,38 +12,39 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ._sync_runtime import SyncClientBase, SyncResource
-from memories_async._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT
-from memories_async._sync_runtime import SyncChatStream
+from ._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT
+from ._sync_runtime import SyncChatStream, SyncClientBase, SyncResource
 
 if TYPE_CHECKING:
-    import httpx
-    import os
     from collections.abc import Iterable, Sequence
     from datetime import datetime
-    from memories_async._limits import RateLimiter, RateLimits, SharedRateLimiter
-    from memories_async._retry import RetryPolicy
-    from memories_async._sync_runtime import SyncIterator
-    from memories_async._uploads import FileInput, ProgressCallback
-    from memories_async.models.caption import CaptionTask, ImageCaption, Person
-    from memories_async.models.chat import ChatResponse
-    from memories_async.models.common import Platform, ScrapeTask
-    from memories_async.models.images import ImageSearchPage, SimilarImagePage, UploadedImage
-    from memories_async.models.search import FilteringLevel, SearchClip, VideoSearchType
-    from memories_async.models.sessions import SessionDetail, SessionPage
-    from memories_async.models.tasks import TaskStatus
-    from memories_async.models.transcripts import SummaryType, TranscriptSearchPage, Transcription, TranscriptionUpdate, VideoSummary
-    from memories_async.models.videos import PublicVideo, UploadedVideo, Video, VideoPage
-    from memories_async.resources.caption import AsyncCaption
-    from memories_async.resources.chat import AsyncChat, AsyncChatSession, AsyncMarketer, AsyncPersonal, SessionId
-    from memories_async.resources.images import AsyncImages
-    from memories_async.resources.public import AsyncPublic
-    from memories_async.resources.search import AsyncSearch
-    from memories_async.resources.sessions import AsyncSessions
-    from memories_async.resources.tasks import AsyncTasks
-    from memories_async.resources.videos import AsyncVideos, Quality
+    import os
     from pathlib import Path
     from typing import Literal
+
+    import httpx
+
+    from ._limits import RateLimiter, RateLimits, SharedRateLimiter
+    from ._retry import RetryPolicy
+    from ._sync_runtime import SyncIterator
+    from ._uploads import FileInput, ProgressCallback
+    from .models.caption import CaptionTask, ImageCaption, Person
+    from .models.chat import ChatResponse
+    from .models.common import Platform, ScrapeTask
+    from .models.images import ImageSearchPage, SimilarImagePage, UploadedImage
+    from .models.search import FilteringLevel, SearchClip, VideoSearchType
+    from .models.sessions import SessionDetail, SessionPage
+    from .models.tasks import TaskStatus
+    from .models.transcripts import SummaryType, TranscriptSearchPage, Transcription, TranscriptionUpdate, VideoSummary
+    from .models.videos import PublicVideo, UploadedVideo, Video, VideoPage
+    from .resources.caption import AsyncCaption
+    from .resources.chat import AsyncChat, AsyncChatSession, AsyncMarketer, AsyncPersonal, SessionId
+    from .resources.images import AsyncImages
+    from .resources.public import AsyncPublic
+    from .resources.search import AsyncSearch
+    from .resources.sessions import AsyncSessions
+    from .resources.tasks import AsyncTasks
+    from .resources.videos import AsyncVideos, Quality
 
 __all__ = ["Memories"]
 

@@ -45,7 +45,6 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ._sync_runtime import SyncClientBase, SyncResource
 '''
 
 
@@ -81,24 +80,40 @@ class Imports:
         table[name] = origin
 
     def render(self) -> str:
+        """Import lines as a person would write them: other packages first, then this
+        package's modules by relative name, one line per module, sorted."""
+
         def block(table: dict[str, tuple[str, str]], indent: str) -> list[str]:
-            by_module: dict[str, list[str]] = {}
-            lines = []
-            for name, (module, attr) in sorted(table.items()):
+            groups: dict[int, list[str]] = {0: [], 1: [], 2: []}  # stdlib, others, ours
+            by_module: dict[str, set[str]] = {}
+            for name, (module, attr) in table.items():
+                if module == PACKAGE or module.startswith(PACKAGE + "."):
+                    module = "." + module[len(PACKAGE) + 1 :]
                 if not attr:
-                    lines.append(
-                        f"{indent}import {module}" + ("" if module == name else f" as {name}")
-                    )
+                    alias = "" if module == name else f" as {name}"
+                    by_module.setdefault(f"import {module}{alias}", set())
                     continue
-                by_module.setdefault(module, []).append(
+                by_module.setdefault(f"from {module} import", set()).add(
                     attr if attr == name else f"{attr} as {name}"
                 )
-            for module in sorted(by_module):
-                names = ", ".join(sorted(set(by_module[module])))
-                lines.append(f"{indent}from {module} import {names}")
+            for statement in sorted(by_module, key=lambda s: s.split()[1]):
+                module = statement.split()[1]
+                group = 2 if module.startswith(".") else 0
+                if group == 0 and module.split(".")[0] not in sys.stdlib_module_names:
+                    group = 1
+                names = ", ".join(sorted(by_module[statement]))
+                groups[group].append(f"{indent}{statement} {names}".rstrip())
+            lines: list[str] = []
+            for members in groups.values():
+                if members:
+                    lines += ([""] if lines else []) + members
             return lines
 
-        runtime = {k: v for k, v in self.runtime.items()}
+        runtime = {
+            **self.runtime,
+            "SyncClientBase": (f"{PACKAGE}._sync_runtime", "SyncClientBase"),
+            "SyncResource": (f"{PACKAGE}._sync_runtime", "SyncResource"),
+        }
         typing_only = {k: v for k, v in self.typing.items() if k not in runtime}
         out = block(runtime, "")
         if typing_only:
