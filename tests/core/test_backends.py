@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
-import anyio
 
 from memories_async import AsyncMemories, Rate, ThinkingEvent
 from memories_async.emulator import Emulator, serve
@@ -65,7 +65,7 @@ def test_a_stream_left_with_break_releases_its_connection(
 def test_a_stream_opened_and_dropped_unread_is_closed_on_the_run(
     base_url: str, anyio_backend: str
 ) -> None:
-    # Nothing but the stream's finalizer can close this one, and it must reach the running loop or trio run.
+    # Nothing but the stream's finalizer can close this one; it must reach the loop or trio run.
     async def main() -> None:
         async with AsyncMemories("sk-test-backends-0003", base_url=base_url) as client:
             stream = client.chat.stream([RACE], "Who won?")

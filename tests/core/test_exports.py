@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import memories_async
 
 INIT = Path(memories_async.__file__)
@@ -63,12 +65,8 @@ def test_every_exported_name_resolves_and_says_where_it_lives() -> None:
 
 def test_dir_lists_every_export_and_an_unknown_name_fails_plainly() -> None:
     assert set(memories_async.__all__) <= set(dir(memories_async))
-    try:
+    with pytest.raises(AttributeError, match="NoSuchThing"):
         memories_async.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
-    except AttributeError as error:
-        assert "NoSuchThing" in str(error)
-    else:  # pragma: no cover
-        raise AssertionError("an unknown attribute resolved")
 
 
 def test_importing_the_package_loads_no_lazy_module() -> None:
