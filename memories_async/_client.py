@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from ._errors import InvalidArgumentError, MemoriesError
-from ._lifecycle import PoolLifecycle, open_pool, transport_settings
+from ._errors import ClientClosedError, InvalidArgumentError
+from ._lifecycle import PoolLifecycle, open_pools, transport_settings
 from ._limits import RateLimiter, RateLimits, SharedRateLimiter, build_rate_limiter
 from ._pipeline import CallLimits, HostConfig, Pipeline
 from ._retry import RetryPolicy
@@ -206,9 +206,10 @@ class AsyncMemories(PoolLifecycle):
             if caption_key == self._api_key
             else build_rate_limiter(caption_key, rate_limits)
         )
-        self._http, self._owns_http = open_pool(http_client, self.timeout)
+        self._pools = open_pools(http_client, self.timeout)
+        self._owns_http = self._pools.owned
         self._pipeline = Pipeline(
-            http=self._http,
+            pools=self._pools,
             hosts={
                 "api": HostConfig(self.base_url, {"Authorization": self._api_key}, limiter),
                 "caption": HostConfig(
@@ -298,8 +299,8 @@ class AsyncMemories(PoolLifecycle):
     def http_client(self) -> httpx.AsyncClient:
         """The underlying httpx client (shared by every request of this client)."""
         if self._closed:
-            raise MemoriesError("this AsyncMemories client is closed")
-        return self._http
+            raise ClientClosedError("this AsyncMemories client is closed")
+        return self._pools.current()
 
     def with_options(
         self,
@@ -318,7 +319,7 @@ class AsyncMemories(PoolLifecycle):
         A limit given as `None` is lifted; one not given stays as it is.
         """
         limits = self.limits
-        return AsyncMemories(
+        copy = AsyncMemories(
             self._api_key,
             base_url=self.base_url,
             caption_base_url=self.caption_base_url,
@@ -327,12 +328,15 @@ class AsyncMemories(PoolLifecycle):
             timeout=self.timeout if timeout is None else timeout,
             max_retries=self.retry if max_retries is None else max_retries,
             rate_limits=self._rate_limits,
-            http_client=self._http,
             max_response_bytes=_pick(max_response_bytes, limits.max_response_bytes),
             max_event_bytes=_pick(max_event_bytes, limits.max_event_bytes),
             total_timeout=_pick(total_timeout, limits.total_timeout),
             stream_idle_timeout=_pick(stream_idle_timeout, limits.stream_idle_timeout),
         )
+        # The copy made pools of its own only on paper (they open on first use): it borrows ours.
+        copy._pools = copy._pipeline.pools = self._pools
+        copy._owns_http = False
+        return copy
 
     def __repr__(self) -> str:
         return (

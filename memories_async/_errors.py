@@ -17,6 +17,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "InsufficientCreditError",
     "InternalServerError",
@@ -58,6 +59,12 @@ class InvalidArgumentError(MemoriesError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class ClientClosedError(MemoriesError, RuntimeError):
+    """A call on a client after `aclose()`/`close()` (or the end of its `with` block), or on
+    one whose `http_client` its owner closed. Make a new client, or keep one open for the
+    application's life."""
 
 
 class VideoProcessingError(MemoriesError):

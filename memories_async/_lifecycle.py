@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._errors import MemoriesError
+from ._errors import ClientClosedError
 from ._limits import NoRateLimiter
 from ._pipeline import HostConfig, Pipeline
+from ._pools import Pools
 from ._retry import RetryPolicy
 from ._version import __version__
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["PoolLifecycle", "PoolOwner", "open_pool", "transport_settings", "user_agent"]
+__all__ = ["PoolLifecycle", "PoolOwner", "open_pools", "transport_settings", "user_agent"]
 
 
 @functools.cache
@@ -50,27 +51,27 @@ def transport_settings(
     )
 
 
-def open_pool(
-    http_client: httpx.AsyncClient | None, timeout: httpx.Timeout
-) -> tuple[httpx.AsyncClient, bool]:
-    """The caller's httpx client, or a pool of the SDK's own; and whether the SDK owns it."""
-    if http_client is not None:
-        return http_client, False
-    pool = httpx.AsyncClient(
-        verify=_ssl_context(),
-        timeout=timeout,
-        headers={"User-Agent": user_agent()},
-        follow_redirects=False,
-    )
-    return pool, True
+def open_pools(http_client: httpx.AsyncClient | None, timeout: httpx.Timeout) -> Pools:
+    """The caller's httpx client, or pools of the SDK's own (one per event loop, `_pools`)."""
+
+    def new_pool() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=_ssl_context(),
+            timeout=timeout,
+            headers={"User-Agent": user_agent()},
+            follow_redirects=False,
+        )
+
+    return Pools(http_client, new_pool)
 
 
 class PoolLifecycle:
     """Mixin of every client: `is_closed`, `aclose()` and `async with` over its connection pool,
     which is closed once, and only if the client made it (not when the caller supplied it)."""
 
-    _http: httpx.AsyncClient
+    _pools: Pools
     _owns_http: bool
+    _pipeline: Pipeline
     _closed: bool = False
 
     @property
@@ -83,12 +84,15 @@ class PoolLifecycle:
         if self._closed:
             return
         self._closed = True
+        self._pipeline.closed = True
         if self._owns_http:
-            await self._http.aclose()
+            await self._pools.aclose()
 
     async def __aenter__(self) -> Self:
         if self._closed:
-            raise MemoriesError(f"this {type(self).__name__} client is closed; create a new one")
+            raise ClientClosedError(
+                f"this {type(self).__name__} client is closed; create a new one"
+            )
         return self
 
     async def __aexit__(
@@ -120,10 +124,11 @@ class PoolOwner(PoolLifecycle):
     ) -> None:
         """Set up the pool and the pipeline to `base_url`; these hosts publish no rate limits."""
         self.timeout, self.retry = transport_settings(timeout, max_retries)
-        self._http, self._owns_http = open_pool(http_client, self.timeout)
+        self._pools = open_pools(http_client, self.timeout)
+        self._owns_http = self._pools.owned
         self._closed = False
         self._pipeline = Pipeline(
-            http=self._http,
+            pools=self._pools,
             hosts={host: HostConfig(base_url, auth_headers, NoRateLimiter())},
             retry=self.retry,
             timeout=self.timeout,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from ._errors import MemoriesError
+from ._errors import ClientClosedError, MemoriesError
 
 __all__ = ["SharedLoop", "current_owner", "load_async_backend", "run_soon_on"]
 
@@ -84,7 +84,7 @@ class SharedLoop:
 
         with self._turn:
             if self._closed:
-                raise MemoriesError("this Memories client is closed")
+                raise ClientClosedError("this Memories client is closed")
             leading = self._runner is None
             if leading:
                 # The loop is idle and now ours to run: no need to wake it through its pipe.

@@ -23,11 +23,13 @@ from ._body import ACCEPT_ENCODING, read_body
 from ._deadline import CallDeadline, ResumingStream
 from ._errors import (
     APITimeoutError,
+    ClientClosedError,
     InvalidArgumentError,
     MemoriesError,
 )
 from ._limits import RateLimiter
 from ._loops import load_async_backend
+from ._pools import Pools
 from ._redaction import connection_error
 from ._retry import RetryPolicy
 from ._validate import unsendable_path
@@ -113,22 +115,28 @@ class Pipeline:
     def __init__(
         self,
         *,
-        http: httpx.AsyncClient,
+        pools: Pools,
         hosts: Mapping[str, HostConfig],
         retry: RetryPolicy,
         timeout: httpx.Timeout,
         limits: CallLimits | None = None,
     ) -> None:
-        self.http = http
+        self.pools = pools
         self.hosts = hosts
         self.retry = retry
         self.timeout = timeout
         self.limits = limits or CallLimits()
+        self.closed = False  # set by the client's aclose()
         self._timeout_extension = timeout.as_dict()
         self._headers: dict[str, dict[str, str]] = {}
         self._secrets = tuple(
             value for host in hosts.values() for value in host.auth_headers.values() if value
         )
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The connection pool of the running event loop (`Pools.current`)."""
+        return self.pools.current()
 
     # -- public -----------------------------------------------------------------------------
 
@@ -249,6 +257,9 @@ class Pipeline:
         """The one attempt loop: a rate slot, the request, its answer (read and parsed, or, with
         `stream`, checked and handed out open), and retries under the retry policy's resend
         rule, all within the call's `total_timeout`."""
+        http = self.pools.current()  # this event loop's pool, once per call
+        if self.closed or self.pools.closed or http.is_closed:
+            raise self._closed_error()
         await self._acquire(endpoint)  # the first slot, before the call's clock starts
         with CallDeadline(self.limits.total_timeout) as deadline:
             retries = 0
@@ -258,8 +269,10 @@ class Pipeline:
                 try:
                     if retries:
                         await self._acquire(endpoint, deadline)
-                    request = self._build(endpoint, params, json_body, data, body, timeout, accept)
-                    response = await self._send(endpoint, request, deadline, body)
+                    request = self._build(
+                        http, endpoint, params, json_body, data, body, timeout, accept
+                    )
+                    response = await self._send(http, endpoint, request, deadline, body)
                     status = response.status_code
                     result = await self._answer(
                         endpoint, request, response, stream, cast_to, keep_envelope
@@ -315,6 +328,7 @@ class Pipeline:
 
     def _build(
         self,
+        http: httpx.AsyncClient,
         endpoint: Endpoint,
         params: Mapping[str, Any] | None,
         json_body: Any,
@@ -324,7 +338,9 @@ class Pipeline:
         accept: str | None,
     ) -> httpx.Request:
         try:
-            return self._build_request(endpoint, params, json_body, data, body, timeout, accept)
+            return self._build_request(
+                http, endpoint, params, json_body, data, body, timeout, accept
+            )
         except UnicodeEncodeError:
             # A lone surrogate in a value the resource did not check itself: name where it is.
             field = unsendable_path({"params": params or {}, "json": json_body, "data": data or {}})
@@ -334,6 +350,7 @@ class Pipeline:
 
     def _build_request(
         self,
+        http: httpx.AsyncClient,
         endpoint: Endpoint,
         params: Mapping[str, Any] | None,
         json_body: Any,
@@ -346,7 +363,7 @@ class Pipeline:
         # costs three times as much per call (URL, header and cookie merging we do not need).
         # A caller-supplied client with cookies still goes the long way, to keep them.
         host = self.hosts[endpoint.host]
-        headers = self._static_headers(endpoint.host)
+        headers = self._static_headers(http, endpoint.host)
         headers["accept"] = accept or "application/json"
         query = {k: _query_value(v) for k, v in params.items() if v is not None} if params else None
         content: Any = None
@@ -364,8 +381,8 @@ class Pipeline:
         url = host.base_url + endpoint.path
         timeouts = self._timeout_extension if timeout is None else _as_timeout(timeout).as_dict()
         extensions = {"timeout": timeouts, "memories_endpoint": endpoint.name}
-        if self.http.cookies:
-            request = self.http.build_request(
+        if http.cookies:
+            request = http.build_request(
                 endpoint.method, url, params=query, headers=headers, content=content, data=form
             )
             request.extensions.update(extensions)
@@ -380,7 +397,7 @@ class Pipeline:
             extensions=extensions,
         )
 
-    def _static_headers(self, host: str) -> dict[str, str]:
+    def _static_headers(self, http: httpx.AsyncClient, host: str) -> dict[str, str]:
         """The client's default headers with the host's auth: computed once, copied per request.
 
         Keys are lower-cased so that a header set per request replaces the client's default of
@@ -388,7 +405,7 @@ class Pipeline:
         """
         cached = self._headers.get(host)
         if cached is None:
-            merged = [*self.http.headers.items(), *self.hosts[host].auth_headers.items()]
+            merged = [*http.headers.items(), *self.hosts[host].auth_headers.items()]
             cached = {name.lower(): value for name, value in merged}
             # Only what `_body` inflates within bounds; a caller's client may ask for more.
             cached["accept-encoding"] = ACCEPT_ENCODING
@@ -397,6 +414,7 @@ class Pipeline:
 
     async def _send(
         self,
+        http: httpx.AsyncClient,
         endpoint: Endpoint,
         request: httpx.Request,
         deadline: CallDeadline,
@@ -413,7 +431,7 @@ class Pipeline:
             request.stream = ResumingStream(request.stream, deadline, request)
             deadline.pause(request)
         try:
-            return await self.http.send(request, stream=True)
+            return await http.send(request, stream=True)
         except httpx.TransportError as exc:
             failure: httpx.TransportError = exc
         finally:
@@ -431,6 +449,14 @@ class Pipeline:
         except httpx.TransportError as exc:
             failure: httpx.TransportError = exc
         raise connection_error(endpoint.name, failure, request, self._secrets, sent=True)
+
+    def _closed_error(self) -> ClientClosedError:
+        if self.closed or self.pools.closed:
+            return ClientClosedError(
+                "the client is closed (aclose(), or the end of its `async with`): make a new "
+                "one, or keep one open for the application's life"
+            )
+        return ClientClosedError("the client's http_client was closed by its owner")
 
     def _deadline_error(self, endpoint: Endpoint) -> APITimeoutError:
         return APITimeoutError(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._answer import AnswerView
 from ._client import UNCHANGED, AsyncMemories
-from ._errors import MemoriesError
+from ._errors import ClientClosedError, MemoriesError
 from ._loops import SharedLoop
 
 if TYPE_CHECKING:
@@ -71,6 +71,16 @@ class SyncClientBase:
             self._base = parent._async_client
             self._async_client = self._base.with_options(**self._changes)
 
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of every call, as `AsyncMemories.retry`."""
+        return self._async_client.retry
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """httpx's per-operation timeouts of every call, as `AsyncMemories.timeout`."""
+        return self._async_client.timeout
+
     # -- the one road of every sync call ---------------------------------------------------
 
     def _ensure_loop(self) -> tuple[SharedLoop, AsyncMemories]:
@@ -78,7 +88,7 @@ class SyncClientBase:
             return self._ensure_borrowed(self._parent)
         with self._lock:
             if self._closed:
-                raise MemoriesError("this Memories client is closed")
+                raise ClientClosedError("this Memories client is closed")
             loop = self._loop
             if loop is not None and loop.pid != os.getpid():
                 if not self._async_client._owns_http:
@@ -100,7 +110,7 @@ class SyncClientBase:
         loop, base = parent._ensure_loop()
         with self._lock:
             if self._closed:
-                raise MemoriesError("this Memories client is closed")
+                raise ClientClosedError("this Memories client is closed")
             if base is not self._base:  # the parent rebuilt its client (after a fork)
                 self._base = base
                 self._async_client = base.with_options(**self._changes)

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from ._client import DEFAULT_TIMEOUT, check_api_key, check_base_url, redact_key
-from ._errors import InvalidArgumentError, MemoriesError
+from ._errors import ClientClosedError, InvalidArgumentError
 from ._lifecycle import PoolOwner
 from ._pipeline import Endpoint
 from ._retry import RetryPolicy
@@ -119,7 +119,7 @@ class AsyncLegacyChat(PoolOwner):
         stream: bool,
     ) -> dict[str, Any]:
         if self._closed:
-            raise MemoriesError("this AsyncLegacyChat client is closed")
+            raise ClientClosedError("this AsyncLegacyChat client is closed")
         return {
             "videoNos": string_list("video_nos", video_nos),
             "message": non_empty("message", message),

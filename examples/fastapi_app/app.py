@@ -26,6 +26,7 @@ from memories_async import (
     AsyncMemories,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     InsufficientCreditError,
     InternalServerError,
@@ -66,6 +67,7 @@ STATUS: list[tuple[type[MemoriesError], int]] = [
     (APIConnectionError, 502),
     (IngestStoppedError, 502),
     (RateLimiterUnavailableError, 503),
+    (ClientClosedError, 503),  # the app is shutting down: its client was closed
     (MemoriesError, 500),  # anything else is this server's trouble
 ]
 ACCOUNT_ERRORS = (AuthenticationError, InsufficientCreditError, PermissionDeniedError)

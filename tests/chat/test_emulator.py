@@ -146,13 +146,13 @@ async def test_legacy_chat_streaming_and_not() -> None:
                 sent = emu.requests.filter(endpoint="legacy_chat")[-1]
                 assert sent.json["history"] == [{"robot": answer.content, "user": QUESTION}]
                 assert sent.json["stream"] is True and sent.json["videoNos"] == [RACE]
-                assert checked_out_connections(legacy._http) == 0
+                assert checked_out_connections(legacy._pools.current()) == 0
             async with AsyncLegacyChat("wrong-token", base_url=url, max_retries=0) as legacy:
                 with pytest.raises(AuthenticationError):
                     await legacy.send([RACE], QUESTION)
                 with pytest.raises(AuthenticationError):
                     await legacy.stream([RACE], QUESTION).final()
-                assert checked_out_connections(legacy._http) == 0
+                assert checked_out_connections(legacy._pools.current()) == 0
 
 
 # -- failures ----------------------------------------------------------------------------------

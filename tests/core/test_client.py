@@ -154,7 +154,7 @@ async def test_request_shape_on_the_wire() -> None:
 
 async def test_lifecycle() -> None:
     owned = AsyncMemories(KEY)
-    inner = owned._http
+    inner = owned.http_client
     async with owned as entered:
         assert entered is owned
     assert owned.is_closed and inner.is_closed

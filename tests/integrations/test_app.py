@@ -165,6 +165,7 @@ def test_every_sdk_error_has_a_deliberate_status() -> None:
         "WaitTimeoutError": 504,
         "APIConnectionError": 502,
         "RateLimiterUnavailableError": 503,
+        "ClientClosedError": 503,
         "IngestStoppedError": 502,
         "JournalError": 500,
         "CliError": 500,
