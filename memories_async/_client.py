@@ -85,6 +85,7 @@ def check_limits(
     max_event_bytes: int | None,
     total_timeout: float | None,
     stream_idle_timeout: float | None,
+    max_rate_wait: float | None = None,
 ) -> CallLimits:
     """The client's limit arguments as the pipeline takes them, each checked by name."""
     for name, size in (
@@ -101,7 +102,18 @@ def check_limits(
             isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0
         ):
             raise InvalidArgumentError(name, f"must be a positive number or None, got {seconds!r}")
-    return CallLimits(max_response_bytes, max_event_bytes, total_timeout, stream_idle_timeout)
+    if max_rate_wait is not None and (
+        isinstance(max_rate_wait, bool)
+        or not isinstance(max_rate_wait, int | float)
+        or not max_rate_wait >= 0
+    ):
+        raise InvalidArgumentError(
+            "max_rate_wait",
+            f"must be a number of seconds (0 or more) or None, got {max_rate_wait!r}",
+        )
+    return CallLimits(
+        max_response_bytes, max_event_bytes, total_timeout, stream_idle_timeout, max_rate_wait
+    )
 
 
 def redact_key(api_key: str) -> str:
@@ -161,6 +173,7 @@ class AsyncMemories(PoolLifecycle):
         max_event_bytes: int | None = DEFAULT_LIMITS.max_event_bytes,
         total_timeout: float | None = DEFAULT_LIMITS.total_timeout,
         stream_idle_timeout: float | None = DEFAULT_LIMITS.stream_idle_timeout,
+        max_rate_wait: float | None = None,
     ) -> None:
         """Configure a client; no connection is opened until the first request.
 
@@ -178,6 +191,10 @@ class AsyncMemories(PoolLifecycle):
         event of a stream (1 MiB), `total_timeout` seconds per call with the server, retries
         included but not the wait for a rate slot or the sending of an upload (300), and
         `stream_idle_timeout` seconds a stream may go without an event (300).
+
+        `max_rate_wait` sheds load: a call whose rate slot is further away than that many
+        seconds raises `RateLimitError` at once (`local` true, `retry_after` the wait it would
+        have had) without taking the slot; `None` (the default) always waits its turn.
         """
         key = api_key if api_key is not None else os.environ.get("MEMORIES_API_KEY")
         self._api_key = check_api_key("api_key", key, "MEMORIES_API_KEY")
@@ -197,7 +214,7 @@ class AsyncMemories(PoolLifecycle):
         self.unique_id = unique_id
         self.timeout, self.retry = transport_settings(timeout, max_retries)
         self.limits = check_limits(
-            max_response_bytes, max_event_bytes, total_timeout, stream_idle_timeout
+            max_response_bytes, max_event_bytes, total_timeout, stream_idle_timeout, max_rate_wait
         )
         self._rate_limits = rate_limits
         limiter = build_rate_limiter(self._api_key, rate_limits)
@@ -206,6 +223,12 @@ class AsyncMemories(PoolLifecycle):
             if caption_key == self._api_key
             else build_rate_limiter(caption_key, rate_limits)
         )
+        if max_rate_wait is not None and not hasattr(limiter, "acquire_within"):
+            raise InvalidArgumentError(
+                "max_rate_wait",
+                f"needs a rate limiter that can refuse a far slot (`acquire_within`); "
+                f"{type(limiter).__name__} has none",
+            )
         self._pools = open_pools(http_client, self.timeout)
         self._owns_http = self._pools.owned
         self._pipeline = Pipeline(
@@ -312,6 +335,7 @@ class AsyncMemories(PoolLifecycle):
         max_event_bytes: int | None = UNCHANGED,
         total_timeout: float | None = UNCHANGED,
         stream_idle_timeout: float | None = UNCHANGED,
+        max_rate_wait: float | None = UNCHANGED,
     ) -> AsyncMemories:
         """A client that shares this one's connection pool and buckets, with some options changed.
 
@@ -332,6 +356,7 @@ class AsyncMemories(PoolLifecycle):
             max_event_bytes=_pick(max_event_bytes, limits.max_event_bytes),
             total_timeout=_pick(total_timeout, limits.total_timeout),
             stream_idle_timeout=_pick(stream_idle_timeout, limits.stream_idle_timeout),
+            max_rate_wait=_pick(max_rate_wait, limits.max_rate_wait),
         )
         # The copy made pools of its own only on paper (they open on first use): it borrows ours.
         copy._pools = copy._pipeline.pools = self._pools

@@ -222,8 +222,14 @@ class ConflictError(APIError):
 class RateLimitError(APIError):
     """The account's rate limit was exceeded (`0429`, HTTP 429), and retries did not get through.
 
-    `retry_after` is the server's hint in seconds, when it gave one.
+    `retry_after` is the server's hint in seconds, when it gave one. `local` is true when the
+    SDK itself refused the call because its rate slot was further away than `max_rate_wait`
+    (nothing was sent; `retry_after` is then how far away the slot was).
     """
+
+    def __init__(self, msg: str, *, local: bool = False, **fields: Any) -> None:
+        self.local = local
+        super().__init__(msg, **fields)
 
 
 class InternalServerError(APIError):

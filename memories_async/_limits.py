@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import os
 import threading
 import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, cast, runtime_checkable
 
 import anyio
 from anyio.lowlevel import RunVar
 
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, RateLimitError
 
 if TYPE_CHECKING:
     from aiolimiter import AsyncLimiter
@@ -95,10 +96,23 @@ RateLimits = Mapping[str, "Rate | None"]
 
 @runtime_checkable
 class RateLimiter(Protocol):
-    """Waits until a request of `bucket` may leave. Replace it to share buckets across processes."""
+    """Waits until a request of `bucket` may leave. Replace it to share buckets across processes.
+
+    A limiter that can also refuse a far slot has `acquire_within(bucket, max_wait)` (as every
+    limiter of the SDK does), which the client's `max_rate_wait` needs.
+    """
 
     async def acquire(self, bucket: str) -> None:
         """Return when one request of `bucket` may be sent now."""
+        ...
+
+
+class BoundedRateLimiter(RateLimiter, Protocol):
+    """A limiter that can also refuse a slot further away than a caller will wait."""
+
+    async def acquire_within(self, bucket: str, max_wait: float) -> float | None:
+        """Wait for a slot and return None; or, when the slot is more than `max_wait` seconds
+        away, return that wait and take nothing."""
         ...
 
 
@@ -114,6 +128,10 @@ class SharedRateLimiter(Protocol):
 
 class NoRateLimiter:
     """A limiter that never waits: for tests, emulators, and callers who pace themselves."""
+
+    async def acquire_within(self, bucket: str, max_wait: float) -> float | None:
+        """Never refuses: every slot is now."""
+        return None
 
     async def acquire(self, bucket: str) -> None:
         return None
@@ -149,6 +167,7 @@ class _Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last = float("-inf")
+        self._queued = 0  # callers waiting for a departure, in every loop and thread
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncLimiter] = (
             weakref.WeakKeyDictionary()
         )
@@ -170,6 +189,16 @@ class _Ledger:
                 self._last = now + self.COLD_START if cold else now
                 return 0.0
             return earliest - now
+
+    def expected_wait(self, spacing: float) -> float:
+        """How long a caller joining the queue now would wait: until the next free slot, and one
+        spacing more for each caller already waiting."""
+        with self._lock:
+            return max(0.0, self._last + spacing - time.monotonic()) + self._queued * spacing
+
+    def queue(self, change: int) -> None:
+        with self._lock:
+            self._queued += change
 
     def gate(self, interval: float) -> AsyncLimiter | anyio.Lock:
         """The calling loop's own queue: one waiter at a time reaches the ledger.
@@ -242,19 +271,31 @@ class AccountRateLimiter:
         return limiter
 
     async def acquire(self, bucket: str) -> None:
+        await self.acquire_within(bucket, math.inf)
+
+    async def acquire_within(self, bucket: str, max_wait: float) -> float | None:
+        """Wait for a slot of `bucket` and return None; or, when the slot a caller joining now
+        would get is more than `max_wait` seconds away, return that wait and take nothing."""
         try:
             rate = self.rates[bucket]
         except KeyError:
             raise ValueError(f"unknown rate bucket {bucket!r}") from None
         if rate is None:
-            return
+            return None
         ledger = _ledger_for(self._account, bucket)
         spacing = _Ledger.spacing(rate)
-        async with ledger.gate(spacing):
-            # The ledger is shared across threads and loops, so no Event can wake us: sleep
-            # exactly until the slot the ledger named, then ask again.
-            while (wait := ledger.try_depart(spacing)) > 0:  # noqa: ASYNC110
-                await anyio.sleep(wait)
+        if max_wait != math.inf and (expected := ledger.expected_wait(spacing)) > max_wait:
+            return expected
+        ledger.queue(+1)
+        try:
+            async with ledger.gate(spacing):
+                # The ledger is shared across threads and loops, so no Event can wake us: sleep
+                # exactly until the slot the ledger named, then ask again.
+                while (wait := ledger.try_depart(spacing)) > 0:  # noqa: ASYNC110
+                    await anyio.sleep(wait)
+        finally:
+            ledger.queue(-1)
+        return None
 
     def __repr__(self) -> str:
         return f"AccountRateLimiter(account={self._account[:8]}…)"
@@ -300,3 +341,44 @@ def build_rate_limiter(
 
         return default_limiter(url).with_rates(overrides).for_account(account_fingerprint(api_key))
     return AccountRateLimiter(api_key, overrides)
+
+
+async def take_slot(
+    limiter: RateLimiter,
+    bucket: str,
+    *,
+    max_wait: float | None,
+    caller: str,
+    clock: _Pausable | None = None,
+) -> float:
+    """Wait for a slot of `bucket` and return how long that took. With `max_wait`, a slot
+    further away than that is refused with a local `RateLimitError` (nothing taken, nothing
+    sent; `retry_after` the wait it would have been). `clock`, the call's deadline, is paused
+    meanwhile: the wait for a rate slot is the caller's own queue, not the server's doing."""
+    asked = time.monotonic()
+    if clock is not None:
+        clock.pause(caller)
+    try:
+        if max_wait is None:
+            await limiter.acquire(bucket)
+        else:
+            refused = await cast(BoundedRateLimiter, limiter).acquire_within(bucket, max_wait)
+            if refused is not None:
+                raise RateLimitError(
+                    f"the next {bucket} slot is {refused:.2f}s away, past max_rate_wait "
+                    f"({max_wait:g}s); nothing was sent",
+                    local=True,
+                    status_code=429,
+                    endpoint=caller,
+                    retry_after=refused,
+                )
+    finally:
+        if clock is not None:
+            clock.resume(caller)
+    return time.monotonic() - asked
+
+
+class _Pausable(Protocol):
+    def pause(self, owner: object) -> None: ...
+
+    def resume(self, owner: object) -> None: ...

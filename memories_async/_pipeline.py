@@ -11,23 +11,22 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import anyio
 import httpx
 
 from . import _answers as answers
-from ._answers import Envelope
 from ._body import ACCEPT_ENCODING, read_body
 from ._deadline import CallDeadline, ResumingStream
+from ._endpoint import CallLimits, Endpoint, HostConfig, StreamingBody
 from ._errors import (
     APITimeoutError,
     ClientClosedError,
     InvalidArgumentError,
     MemoriesError,
 )
-from ._limits import RateLimiter
+from ._limits import take_slot
 from ._loops import load_async_backend
 from ._pools import Pools
 from ._redaction import connection_error
@@ -36,77 +35,9 @@ from ._validate import unsendable_path
 
 __all__ = ["CallLimits", "Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
 
-_MIB = 1 << 20
 logger = logging.getLogger("memories_async")
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One vendor endpoint as data: where it lives, how it is limited and how it answers.
-
-    `idempotent` says whether sending the request twice is harmless; a request that is not
-    idempotent is only retried when the server certainly did not act on it. `envelope` names the
-    answer's wrapper: the api host's `{"code": "0000", "data": ...}`, the caption host's int code,
-    `optional` for endpoints that sometimes answer without one, or `none`.
-    """
-
-    name: str
-    method: Literal["GET", "POST"]
-    path: str
-    bucket: str | None
-    host: str = "api"
-    idempotent: bool = True
-    envelope: Envelope = "vendor"
-
-
-@dataclass(frozen=True)
-class HostConfig:
-    """A host the pipeline can talk to: its base URL, its auth headers and its rate limiter."""
-
-    base_url: str
-    auth_headers: Mapping[str, str] = field(repr=False)
-    limiter: RateLimiter
-
-
-@dataclass(frozen=True)
-class CallLimits:
-    """What a server can make one call hold, or wait for (the client's arguments of these names).
-
-    `max_response_bytes` caps a decoded JSON answer, `max_event_bytes` one line or event of a
-    stream, `total_timeout` the time a call spends with the server (`_deadline`), and
-    `stream_idle_timeout` the time a stream may go without an event. `None` lifts a limit.
-    """
-
-    max_response_bytes: int | None = 32 * _MIB
-    max_event_bytes: int | None = 1 * _MIB
-    total_timeout: float | None = 300.0
-    stream_idle_timeout: float | None = 300.0
-
-    def __post_init__(self) -> None:
-        for name in ("max_response_bytes", "max_event_bytes"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ValueError(f"{name} must be an int or None")
-            if value is not None and value < 1:
-                raise ValueError(f"{name} must be positive")
-        for name in ("total_timeout", "stream_idle_timeout"):
-            value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise ValueError(f"{name} must be positive")
-
-
-class StreamingBody(Protocol):
-    """A request body produced as it is sent; `chunks()` starts again from byte 0 on each call."""
-
-    @property
-    def content_type(self) -> str: ...
-
-    @property
-    def content_length(self) -> int | None: ...
-
-    def chunks(self) -> AsyncIterator[bytes]: ...
 
 
 class Pipeline:
@@ -260,7 +191,7 @@ class Pipeline:
         http = self.pools.current()  # this event loop's pool, once per call
         if self.closed or self.pools.closed or http.is_closed:
             raise self._closed_error()
-        await self._acquire(endpoint)  # the first slot, before the call's clock starts
+        queued = await self._acquire(endpoint)  # the first slot, before the call's clock starts
         with CallDeadline(self.limits.total_timeout) as deadline:
             retries = 0
             while True:
@@ -268,7 +199,7 @@ class Pipeline:
                 status: int | str = "-"
                 try:
                     if retries:
-                        await self._acquire(endpoint, deadline)
+                        queued = await self._acquire(endpoint, deadline)
                     request = self._build(
                         http, endpoint, params, json_body, data, body, timeout, accept
                     )
@@ -277,10 +208,10 @@ class Pipeline:
                     result = await self._answer(
                         endpoint, request, response, stream, cast_to, keep_envelope
                     )
-                    self._log(endpoint, retries, status, started)
+                    self._log(endpoint, retries, status, started, queued)
                     return result
                 except MemoriesError as error:
-                    self._log(endpoint, retries, status, started, error)
+                    self._log(endpoint, retries, status, started, queued, error)
                     await self._backoff_or_raise(endpoint, error, retries)
                     retries += 1
         raise self._deadline_error(endpoint)
@@ -313,18 +244,21 @@ class Pipeline:
 
     # -- steps ------------------------------------------------------------------------------
 
-    async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline | None = None) -> None:
-        if endpoint.bucket is None:
-            return
+    async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline | None = None) -> float:
+        """Wait for the call's rate slot (`take_slot`) and return how long that took."""
+        bucket = endpoint.bucket
+        if bucket is None:
+            return 0.0
         load_async_backend()
-        if deadline is None:
-            await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
-            return
-        deadline.pause(endpoint)  # the wait for a rate slot is our own queue, not the server
-        try:
-            await self.hosts[endpoint.host].limiter.acquire(endpoint.bucket)
-        finally:
-            deadline.resume(endpoint)
+        limiter = self.hosts[endpoint.host].limiter
+        max_wait = self.limits.max_rate_wait
+        if max_wait is None and deadline is None:  # the common case, kept short
+            asked = time.monotonic()
+            await limiter.acquire(bucket)
+            return time.monotonic() - asked
+        return await take_slot(
+            limiter, bucket, max_wait=max_wait, caller=endpoint.name, clock=deadline
+        )
 
     def _build(
         self,
@@ -468,8 +402,10 @@ class Pipeline:
     async def _backoff_or_raise(
         self, endpoint: Endpoint, error: MemoriesError, retries: int
     ) -> None:
-        if not self.retry.should_retry(error, retries_done=retries, idempotent=endpoint.idempotent):
-            raise error
+        if getattr(error, "local", False) or not self.retry.should_retry(
+            error, retries_done=retries, idempotent=endpoint.idempotent
+        ):
+            raise error  # a slot refused by max_rate_wait is the caller's answer, not a fault
         retry_after = getattr(error, "retry_after", None)
         delay = self.retry.delay(retries, retry_after)
         logger.debug(
@@ -483,15 +419,17 @@ class Pipeline:
         retries: int,
         status: int | str,
         started: float,
+        queued: float,
         error: BaseException | None = None,
     ) -> None:
         if not logger.isEnabledFor(logging.DEBUG):
             return
         logger.debug(
-            "memories %s attempt=%d status=%s duration_ms=%.1f%s",
+            "memories %s attempt=%d status=%s queued_ms=%.1f duration_ms=%.1f%s",
             endpoint.name,
             retries + 1,
             status,
+            queued * 1000.0,
             (time.monotonic() - started) * 1000.0,
             "" if error is None else f" error={type(error).__name__}",
         )

@@ -79,6 +79,7 @@ class Memories(SyncClientBase):
         max_event_bytes: int | None = DEFAULT_LIMITS.max_event_bytes,
         total_timeout: float | None = DEFAULT_LIMITS.total_timeout,
         stream_idle_timeout: float | None = DEFAULT_LIMITS.stream_idle_timeout,
+        max_rate_wait: float | None = None,
     ) -> None:
         """Configure a client; no connection is opened until the first request.
 
@@ -96,6 +97,10 @@ class Memories(SyncClientBase):
         event of a stream (1 MiB), `total_timeout` seconds per call with the server, retries
         included but not the wait for a rate slot or the sending of an upload (300), and
         `stream_idle_timeout` seconds a stream may go without an event (300).
+
+        `max_rate_wait` sheds load: a call whose rate slot is further away than that many
+        seconds raises `RateLimitError` at once (`local` true, `retry_after` the wait it would
+        have had) without taking the slot; `None` (the default) always waits its turn.
         """
         super().__init__(
             {
@@ -112,6 +117,7 @@ class Memories(SyncClientBase):
                 "max_event_bytes": max_event_bytes,
                 "total_timeout": total_timeout,
                 "stream_idle_timeout": stream_idle_timeout,
+                "max_rate_wait": max_rate_wait,
             }
         )
 

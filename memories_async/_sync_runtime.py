@@ -126,6 +126,7 @@ class SyncClientBase:
         max_event_bytes: int | None = UNCHANGED,
         total_timeout: float | None = UNCHANGED,
         stream_idle_timeout: float | None = UNCHANGED,
+        max_rate_wait: float | None = UNCHANGED,
     ) -> Self:
         """A client that shares this one's event loop, connection pool and buckets, with some
         options changed (see `AsyncMemories.with_options`). Closing the copy leaves them open;
@@ -139,6 +140,7 @@ class SyncClientBase:
             "max_event_bytes": max_event_bytes,
             "total_timeout": total_timeout,
             "stream_idle_timeout": stream_idle_timeout,
+            "max_rate_wait": max_rate_wait,
         }
         SyncClientBase.__init__(copy, self._options, parent=self, changes=changes)
         return copy

@@ -220,17 +220,32 @@ class _AccountLimiter:
     async def acquire(self, bucket: str) -> None:
         for _ in range(MAX_LATE_RETRIES):
             slot = await self.reserve(bucket, max_wait=None)
-            if slot is None:  # the bucket is off, or the local buckets served the request
+            # None: the bucket is off, or the local buckets served the request.
+            if slot is None or await self._leave_at(bucket, slot):
                 return
-            wait = slot - time.monotonic()
-            if wait > 0:
-                await anyio.sleep(wait)
-            late = time.monotonic() - slot
-            if late <= LATE:
-                return
-            # Our event loop was busy (the reply waited for it, or the wake-up did): leaving now
-            # could crowd the callers after us into one window. Take a new slot instead.
-            logger.debug("memories %s: %.0f ms past its slot; taking a new one", bucket, late * 1e3)
+
+    async def acquire_within(self, bucket: str, max_wait: float) -> float | None:
+        """Wait for a slot of `bucket` and return None; or, when the next slot is more than
+        `max_wait` seconds away, return that wait and take nothing."""
+        slot = await self.reserve(bucket, max_wait=max_wait)
+        if slot is not None and slot < 0:
+            return -slot
+        if slot is not None and not await self._leave_at(bucket, slot):
+            await self.acquire(bucket)  # asked in time, woke late: a new slot, as any caller
+        return None
+
+    async def _leave_at(self, bucket: str, slot: float) -> bool:
+        """Sleep until `slot`; whether we woke close enough to it to leave."""
+        wait = slot - time.monotonic()
+        if wait > 0:
+            await anyio.sleep(wait)
+        late = time.monotonic() - slot
+        if late <= LATE:
+            return True
+        # Our event loop was busy (the reply waited for it, or the wake-up did): leaving now
+        # could crowd the callers after us into one window. Take a new slot instead.
+        logger.debug("memories %s: %.0f ms past its slot; taking a new one", bucket, late * 1e3)
+        return False
 
     async def reserve(self, bucket: str, *, max_wait: float | None) -> float | None:
         """Reserve a departure slot and return when it is, on this process's monotonic clock
@@ -252,8 +267,7 @@ class _AccountLimiter:
         health = shared._health
         attempt = health.should_try()
         if attempt is False:
-            await self._fall_back(bucket, None)
-            return None
+            return await self._fall_back(bucket, None, max_wait)
         probe = attempt is None
         key = self._keys.get(bucket) or self._keys.setdefault(
             bucket, f"{shared.key_prefix}:{{{self._account}}}:{bucket}"
@@ -270,15 +284,13 @@ class _AccountLimiter:
             )
         except Unavailable as exc:
             health.failed(exc.reason, shared.url, probe=probe)
-            await self._fall_back(bucket, exc.reason)
-            return None
+            return await self._fall_back(bucket, exc.reason, max_wait)
         except Exception as exc:
             if not isinstance(exc, (TimeoutError, OSError, *redis_errors())):
                 raise
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             health.failed(reason, shared.url, probe=probe)
-            await self._fall_back(bucket, reason)
-            return None
+            return await self._fall_back(bucket, reason, max_wait)
         if probe:
             health.succeeded(shared.url)
         if answer < 0:
@@ -287,13 +299,21 @@ class _AccountLimiter:
         self._departed[bucket] = slot
         return slot
 
-    async def _fall_back(self, bucket: str, reason: str | None) -> None:
+    async def _fall_back(
+        self, bucket: str, reason: str | None, max_wait: float | None
+    ) -> float | None:
+        """Serve the request from this process's buckets: None once it may leave, or minus the
+        wait refused by `max_wait` (as `reserve` answers)."""
         if self._shared.on_unavailable == "raise":
             raise RateLimiterUnavailableError(
                 f"the shared rate limiter at {self._shared!r} is unavailable"
                 + (f" ({reason})" if reason else "")
             )
-        await self._local.acquire(bucket)
+        if max_wait is None:
+            await self._local.acquire(bucket)
+            return None
+        refused = await self._local.acquire_within(bucket, max_wait)
+        return None if refused is None else -refused
 
     def __repr__(self) -> str:
         return f"<RedisRateLimiter account={self._account[:8]}… {self._shared!r}>"

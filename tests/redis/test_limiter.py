@@ -282,3 +282,28 @@ def test_the_command_line_takes_a_redis_url(
     assert code == 0, capsys.readouterr().err
     keys = anyio.run(redis_keys, redis_url)
     assert list(keys) == [f"memories:{{{account_fingerprint(KEY)}}}:search"]
+
+
+async def test_max_rate_wait_sheds_load_on_the_shared_buckets(redis_url: str) -> None:
+    from memories_async import RateLimitError
+
+    limiter = RedisRateLimiter.from_url(redis_url)
+    with Emulator(parse_delay=0) as emu, serve(emu) as url:
+        try:
+            async with AsyncMemories(
+                "sk-redis-shedding-key-0001", base_url=url, rate_limits=limiter, max_rate_wait=0.5
+            ) as client:
+                outcomes = await asyncio.gather(
+                    *(client.search.videos(f"boat {i}") for i in range(30)),
+                    return_exceptions=True,
+                )
+        finally:
+            await limiter.aclose()
+        served = [o for o in outcomes if isinstance(o, list)]
+        refused = [o for o in outcomes if isinstance(o, RateLimitError)]
+        assert len(served) + len(refused) == 30
+        # 0, then 0.1 s of cold-start room, then one every 0.104 s: 4 slots within 0.5 s.
+        assert 3 <= len(served) <= 5
+        assert all(e.local and e.retry_after is not None and e.retry_after > 0.5 for e in refused)
+        assert len([r for r in emu.requests if r.endpoint == "search"]) == len(served)
+        assert emu.rate_limits.rejected == {}
