@@ -37,6 +37,7 @@ class AnswerState:
         "_thinkings",
         "done",
         "error",
+        "events",
         "session_id",
     )
 
@@ -50,6 +51,7 @@ class AnswerState:
         self.session_id: str | None = None
         self.done = False
         self.error: StreamError | None = None
+        self.events = 0  # handed out so far
 
     @property
     def text(self) -> str:
@@ -66,6 +68,7 @@ class AnswerState:
     def hand_out(self, item: ChatEvent | Failure) -> ChatEvent:
         """Take the next item the caller gets: an event is kept and returned; a failure is
         raised as the `StreamError` it stands for."""
+        self.events += 1
         if isinstance(item, ContentEvent):  # the common case first
             self._pieces.append(item.text)
             if item.role is not None:

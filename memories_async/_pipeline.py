@@ -31,6 +31,7 @@ from ._loops import load_async_backend
 from ._pools import Pools
 from ._redaction import connection_error
 from ._retry import RetryPolicy
+from ._telemetry import SPAN_KEY, CallSpan, start_call
 from ._validate import unsendable_path
 
 __all__ = ["CallLimits", "Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
@@ -191,30 +192,47 @@ class Pipeline:
         http = self.pools.current()  # this event loop's pool, once per call
         if self.closed or self.pools.closed or http.is_closed:
             raise self._closed_error()
-        queued = await self._acquire(endpoint)  # the first slot, before the call's clock starts
-        with CallDeadline(self.limits.total_timeout) as deadline:
-            retries = 0
-            while True:
-                started = time.monotonic()
-                status: int | str = "-"
-                try:
-                    if retries:
-                        queued = await self._acquire(endpoint, deadline)
-                    request = self._build(
-                        http, endpoint, params, json_body, data, body, timeout, accept
-                    )
-                    response = await self._send(http, endpoint, request, deadline, body)
-                    status = response.status_code
-                    result = await self._answer(
-                        endpoint, request, response, stream, cast_to, keep_envelope
-                    )
-                    self._log(endpoint, retries, status, started, queued)
-                    return result
-                except MemoriesError as error:
-                    self._log(endpoint, retries, status, started, queued, error)
-                    await self._backoff_or_raise(endpoint, error, retries)
-                    retries += 1
-        raise self._deadline_error(endpoint)
+        span = start_call(endpoint)  # None unless OpenTelemetry is installed
+        try:
+            queued = await self._acquire(endpoint)  # the first slot, before the call's clock
+            with CallDeadline(self.limits.total_timeout) as deadline:
+                retries = 0
+                while True:
+                    started = time.monotonic()
+                    status: int | str = "-"
+                    response = None
+                    try:
+                        if retries:
+                            queued = await self._acquire(endpoint, deadline)
+                        request = self._build(
+                            http, endpoint, params, json_body, data, body, timeout, accept
+                        )
+                        response = await self._send(http, endpoint, request, deadline, body)
+                        status = response.status_code
+                        result = await self._answer(
+                            endpoint, request, response, stream, cast_to, keep_envelope
+                        )
+                        self._log(endpoint, retries, status, started, queued)
+                        if span is not None:
+                            span.attempt(retries, queued, response, answers.request_id(response))
+                            if stream:  # its span ends when the stream closes (`_stream`)
+                                result.extensions[SPAN_KEY] = span
+                            else:
+                                span.end()
+                        return result
+                    except MemoriesError as error:
+                        self._log(endpoint, retries, status, started, queued, error)
+                        if span is not None:
+                            span.attempt(
+                                retries, queued, response, getattr(error, "request_id", None)
+                            )
+                        await self._backoff_or_raise(endpoint, error, retries, span)
+                        retries += 1
+            raise self._deadline_error(endpoint)
+        except BaseException as error:
+            if span is not None:
+                span.end(error)
+            raise
 
     async def _answer(
         self,
@@ -400,7 +418,7 @@ class Pipeline:
         )
 
     async def _backoff_or_raise(
-        self, endpoint: Endpoint, error: MemoriesError, retries: int
+        self, endpoint: Endpoint, error: MemoriesError, retries: int, span: CallSpan | None
     ) -> None:
         if getattr(error, "local", False) or not self.retry.should_retry(
             error, retries_done=retries, idempotent=endpoint.idempotent
@@ -408,6 +426,8 @@ class Pipeline:
             raise error  # a slot refused by max_rate_wait is the caller's answer, not a fault
         retry_after = getattr(error, "retry_after", None)
         delay = self.retry.delay(retries, retry_after)
+        if span is not None:
+            span.retrying(error, delay)
         logger.debug(
             "memories %s: retrying in %.2fs after %s", endpoint.name, delay, type(error).__name__
         )

@@ -39,6 +39,7 @@ from ._decoder import (
 from ._errors import APIResponseValidationError
 from ._loops import current_owner, run_soon_on
 from ._sse import EventTooLarge, SSEParser
+from ._telemetry import SPAN_KEY, CallSpan
 from .models.chat import ChatEvent, ChatResponse, ContentEvent, DoneEvent
 
 if TYPE_CHECKING:
@@ -301,18 +302,30 @@ class ChatStream(AnswerView):
         response, chunks = self._response, self._chunks
         self._response = self._chunks = None
         if response is not None:
-            await _close_response(response, chunks)
+            answer = self._answer  # events: handed out, and read but still queued
+            await _close_response(response, chunks, answer.events + len(self._queue), answer.error)
 
 
-async def _close_response(response: httpx.Response, chunks: AsyncIterator[bytes] | None) -> None:
-    """Close the body iterator, then the response (which hands the connection back)."""
+async def _close_response(
+    response: httpx.Response,
+    chunks: AsyncIterator[bytes] | None,
+    events: int | None = None,
+    error: BaseException | None = None,
+) -> None:
+    """Close the body iterator, then the response (which hands the connection back), then the
+    call's span if it has one (`_telemetry`), with the events read."""
+    span: CallSpan | None = response.extensions.pop(SPAN_KEY, None)
     with anyio.CancelScope(shield=True):
         try:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
                 await aclose()
         finally:
-            await response.aclose()
+            try:
+                await response.aclose()
+            finally:
+                if span is not None:
+                    span.end(error, events=events)
 
 
 async def _close_dropped(response: httpx.Response, chunks: AsyncIterator[bytes] | None) -> None:
