@@ -36,6 +36,7 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._limits import DEFAULT_RATES, NoRateLimiter, Rate, RateLimiter
+from ._raw import RawResponse
 from ._retry import RetryPolicy
 from ._version import __version__
 
@@ -105,6 +106,7 @@ __all__ = [
     "RateLimitError",
     "ResponseTooLargeError",
     "RateLimiter",
+    "RawResponse",
     "RetryPolicy",
     "SearchClip",
     "Video",

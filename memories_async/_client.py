@@ -16,6 +16,7 @@ from ._pipeline import CallLimits, HostConfig, Pipeline
 from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from ._raw import RawResponseClient
     from .resources.caption import AsyncCaption
     from .resources.chat import AsyncChat, AsyncMarketer, AsyncPersonal
     from .resources.images import AsyncImages
@@ -324,6 +325,14 @@ class AsyncMemories(PoolLifecycle):
         if self._closed:
             raise ClientClosedError("this AsyncMemories client is closed")
         return self._pools.current()
+
+    @property
+    def with_raw_response(self) -> RawResponseClient:
+        """The same calls, each returning a `RawResponse`: the parsed result with the answer's
+        status, headers and request id (`await client.with_raw_response.search.videos(q)`)."""
+        from ._raw import RawResponseClient
+
+        return RawResponseClient(self)
 
     def with_options(
         self,

@@ -26,9 +26,10 @@ from ._errors import (
     InvalidArgumentError,
     MemoriesError,
 )
-from ._limits import take_slot
+from ._limits import NoRateLimiter, take_slot
 from ._loops import load_async_backend
 from ._pools import Pools
+from ._raw import record as record_raw
 from ._redaction import connection_error
 from ._retry import RetryPolicy
 from ._telemetry import SPAN_KEY, CallSpan, start_call
@@ -213,6 +214,7 @@ class Pipeline:
                             endpoint, request, response, stream, cast_to, keep_envelope
                         )
                         self._log(endpoint, retries, status, started, queued)
+                        record_raw(response)
                         if span is not None:
                             span.attempt(retries, queued, response, answers.request_id(response))
                             if stream:  # its span ends when the stream closes (`_stream`)
@@ -255,10 +257,16 @@ class Pipeline:
                 await response.aclose()
             raise answers.stream_error(endpoint, response, content)
         try:
-            content = await self._read(endpoint, request, response)
+            content = await read_body(
+                response, limit=self.limits.max_response_bytes, endpoint=endpoint.name
+            )
+        except httpx.TransportError as exc:
+            failure: httpx.TransportError = exc
+        else:
+            return answers.parse(endpoint, response, content, cast_to, keep_envelope)
         finally:
             await response.aclose()  # httpcore shields the release itself
-        return answers.parse(endpoint, response, content, cast_to, keep_envelope)
+        raise connection_error(endpoint.name, failure, request, self._secrets, sent=True)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -269,6 +277,8 @@ class Pipeline:
             return 0.0
         load_async_backend()
         limiter = self.hosts[endpoint.host].limiter
+        if type(limiter) is NoRateLimiter:
+            return 0.0
         max_wait = self.limits.max_rate_wait
         if max_wait is None and deadline is None:  # the common case, kept short
             asked = time.monotonic()

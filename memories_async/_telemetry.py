@@ -31,11 +31,15 @@ _available: bool | None = None
 def _get_tracer() -> Any:
     global _tracer, _available
     if _available is None:
-        _available = importlib.util.find_spec("opentelemetry") is not None
-        if _available:
-            from opentelemetry import trace
-
-            _tracer = trace.get_tracer("memories_async", __version__)
+        _available = False
+        if importlib.util.find_spec("opentelemetry") is not None:
+            try:  # a leftover namespace directory is found, yet holds no `trace`
+                from opentelemetry import trace
+            except ImportError:
+                pass
+            else:
+                _tracer = trace.get_tracer("memories_async", __version__)
+                _available = True
     return _tracer
 
 
@@ -100,7 +104,7 @@ class CallSpan:
 
 def start_call(endpoint: Endpoint) -> CallSpan | None:
     """A span for a call to `endpoint`, or None when OpenTelemetry is not installed."""
-    tracer = _get_tracer()
+    tracer = _tracer if _available is not None else _get_tracer()
     if tracer is None:
         return None
     from opentelemetry.trace import SpanKind

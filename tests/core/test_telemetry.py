@@ -154,3 +154,27 @@ def test_importing_the_package_does_not_import_opentelemetry() -> None:
     code = "import sys, memories_async; print('opentelemetry' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_an_opentelemetry_without_its_trace_module_is_as_good_as_none() -> None:
+    # A package uninstalled by pip can leave an empty `opentelemetry` directory behind: found,
+    # yet nothing to import from it.
+    code = textwrap.dedent(
+        """
+        import asyncio, json, sys
+        sys.modules["opentelemetry.trace"] = None
+        import httpx
+        from memories_async import AsyncMemories
+
+        async def main():
+            answer = httpx.Response(200, json={"code": "0000", "msg": "ok", "data": []})
+            http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: answer))
+            async with http, AsyncMemories("sk-no-otel-0002", http_client=http) as client:
+                return await client.search.videos("boat")
+
+        print(json.dumps(asyncio.run(main())))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
