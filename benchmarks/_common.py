@@ -32,9 +32,13 @@ class Row:
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     """Figures beside the ratio that belong in results.json (counts, spans); not printed."""
+    paired_ratio: float | None = None
+    """The median of ratios measured in pairs (`apaired`), when the row was measured so."""
 
     @property
     def ratio(self) -> float:
+        if self.paired_ratio is not None:
+            return self.paired_ratio
         return self.ours / self.baseline if self.baseline else float("nan")
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,6 +66,42 @@ async def amedian_of(repeats: int, measure: Callable[[], Awaitable[float]]) -> f
     """The median of several runs of the async `measure`, after one warm-up run."""
     await measure()
     return statistics.median([await measure() for _ in range(repeats)])
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Two sides measured round by round: the median of each, and the median of their ratios."""
+
+    ours: float
+    baseline: float
+    ratio: float
+
+
+async def apaired(
+    repeats: int, ours: Callable[[], Awaitable[float]], baseline: Callable[[], Awaitable[float]]
+) -> Paired:
+    """Measure both sides in alternating pairs (ours first in even rounds, the baseline first in
+    odd ones) after one warm-up each, and take the median ratio of the pairs: a machine whose
+    speed drifts over the run (a noisy neighbour, a CPU changing clock) moves both sides of a
+    pair alike, where measuring all of one side and then all of the other would not."""
+    await ours()
+    await baseline()
+    mine: list[float] = []
+    theirs: list[float] = []
+    for round_ in range(repeats):
+        if round_ % 2:
+            b = await baseline()
+            a = await ours()
+        else:
+            a = await ours()
+            b = await baseline()
+        mine.append(a)
+        theirs.append(b)
+    return Paired(
+        statistics.median(mine),
+        statistics.median(theirs),
+        statistics.median(a / b for a, b in zip(mine, theirs, strict=True)),
+    )
 
 
 class Stopwatch:

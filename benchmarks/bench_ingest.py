@@ -4,6 +4,10 @@ Both upload the same small files with the same concurrency to the same emulator 
 over the same in-process transport. Ours also hashes each file off the loop, commits its journal
 record before and after each upload (SQLite WAL, fsync, group-committed) and reports events; the
 raw loop does none of that, so the ratio is the price of "never loses work".
+
+Two rows more come from a 20,000-file job run by a process of its own against the emulator on a
+loopback socket (`_ingest_child`): the ingester's peak memory, and how long a re-run of the
+finished job takes (it must read and send nothing).
 """
 
 from __future__ import annotations
@@ -12,18 +16,23 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 
-from benchmarks._common import Row, Stopwatch
+from benchmarks._common import ROOT, Row, Stopwatch, child_env
 from memories_async import AsyncMemories
-from memories_async.emulator import Emulator
+from memories_async.emulator import Emulator, serve
 from memories_async.ingest import ingest
 
 KEY = "sk-bench-ingest-0000"
 CONCURRENCY = 16
+BULK_GOAL = 0.9
+MiB = 1 << 20
 URL = "http://127.0.0.1/serve/api/v1/upload"
 
 
@@ -71,7 +80,74 @@ async def raw(emu: Emulator, http: httpx.AsyncClient, paths: list[Path]) -> floa
     return sw.seconds
 
 
+LARGE_FILES = 20_000
+RERUN_GOAL_S = 1.0
+LARGE_RSS_GOAL_MIB = 256.0
+
+
+def _ingest_in_child(base_url: str, folder: Path, journal: Path) -> dict[str, float]:
+    command = [sys.executable, "-m", "benchmarks._ingest_child", base_url, str(folder)]
+    done = subprocess.run(
+        [*command, str(journal)],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"ingest child failed:\n{done.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def large_job_rows(smoke: bool = False) -> list[Row]:
+    """A 20,000-file job in a process of its own, against the emulator on a loopback socket:
+    the ingester's peak memory while it runs, and the time a re-run of the finished job takes
+    (every file known by its size and mtime, so none is read again and nothing is sent)."""
+    count = 200 if smoke else LARGE_FILES
+    emu = Emulator(seed=False, rate_limits=False, max_records=100)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-large-") as tmp, serve(emu) as url:
+            folder = Path(tmp) / "media"
+            folder.mkdir()
+            make_files(folder, count)
+            journal = Path(tmp) / "journal.sqlite"
+            first = _ingest_in_child(url, folder, journal)
+            again = _ingest_in_child(url, folder, journal)
+    finally:
+        emu.close()
+    if first["uploaded"] != count or again["uploaded"] or again["bytes_sent"]:
+        raise RuntimeError(f"unexpected summaries: {first} then {again}")
+    peak_mib, idle_mib = first["peak_rss"] / MiB, first["idle_rss"] / MiB
+    return [
+        Row(
+            f"bulk ingest, {count} files, ingester's peak RSS",
+            peak_mib,
+            idle_mib,
+            "MiB",
+            f"<= {LARGE_RSS_GOAL_MIB:.0f} MiB",
+            peak_mib <= LARGE_RSS_GOAL_MIB,
+            note="vs the same process before ingest(); first run, 16-way, loopback socket",
+        ),
+        Row(
+            f"bulk ingest, {count} files, re-run of the finished job",
+            again["seconds"],
+            first["seconds"],
+            "s",
+            f"<= {RERUN_GOAL_S:g} s",
+            again["seconds"] <= RERUN_GOAL_S,
+            note="vs the first run; nothing read or sent again",
+        ),
+    ]
+
+
 async def run(smoke: bool = False) -> list[Row]:
+    return [*await bulk_rows(smoke), *await anyio.to_thread.run_sync(large_job_rows, smoke)]
+
+
+async def bulk_rows(smoke: bool = False) -> list[Row]:
     count, repeats = (20, 1) if smoke else (2000, 5)
     emu = Emulator(seed=False, rate_limits=False, max_records=100)
     try:
@@ -98,10 +174,10 @@ async def run(smoke: bool = False) -> list[Row]:
             ours_rate,
             raw_rate,
             "files/s",
-            ">= 0.8x the raw loop",
-            ours_rate / raw_rate >= 0.8,
-            note="per file: a read-and-hash and a journal commit in worker threads, whose GIL "
-            "waits grow while the loop is busy",
+            f">= {BULK_GOAL}x the raw loop",
+            ours_rate / raw_rate >= BULK_GOAL,
+            note="ours also hashes every file (read ahead, a batch of small files per thread"
+            " hop) and commits its journal record, fsync'd, before and after each upload",
         )
     ]
 

@@ -16,7 +16,8 @@ its requests *arrive*, so arrival times are the clock that counts. Client-side d
 would only show what our limiter intended and would hide the jitter between the limiter and the
 server, which is exactly what can push a request into a full window. The ratio printed is
 achieved / allowed (10/s and 1/s); a client that bursts up to the limit of a sliding window could
-exceed 1.0 slightly, an evenly spaced one cannot.
+exceed 1.0 slightly, an evenly spaced one cannot. Three bursts run, each against a fresh
+emulator and account; the row shows the median burst, and counts `0429` over all three.
 """
 
 from __future__ import annotations
@@ -129,18 +130,26 @@ async def measure(searches: int, uploads: int) -> tuple[Bucket, Bucket, float]:
     return buckets[0], buckets[1], elapsed
 
 
-def _row(bucket: Bucket, window: int, elapsed: float) -> Row:
+def _row(bursts: list[tuple[Bucket, float]], window: int) -> Row:
+    """The median burst's figures; 0429 counted over every burst (each must have none)."""
+    bucket, elapsed = sorted(bursts, key=lambda burst: burst[0].achieved)[len(bursts) // 2]
     ratio = bucket.achieved / bucket.allowed
     margin_ms = bucket.worst_gap_short(window) * 1000
+    rejected = sum(b.rejected_by_server for b, _ in bursts)
     return Row(
         f"rate compliance, {bucket.calls} x {bucket.name}",
         bucket.achieved,
         bucket.allowed,
         "req/s",
         f">= {GOAL_RATIO} with zero 0429",
-        ratio >= GOAL_RATIO and bucket.rejected_by_server == 0,
+        ratio >= GOAL_RATIO and rejected == 0,
         note=(
-            f"0429 sent: {bucket.rejected_by_server}, seen by client: "
+            (
+                f"median of {len(bursts)} bursts, 0429 in all: {rejected}; "
+                if len(bursts) > 1
+                else ""
+            )
+            + f"0429 sent: {bucket.rejected_by_server}, seen by client: "
             f"{bucket.rate_limited_on_client}"
             + (
                 f" (at {', '.join(f'{t:.2f}' for t in bucket.rejected_at)} s)"
@@ -164,8 +173,11 @@ def _row(bucket: Bucket, window: int, elapsed: float) -> Row:
 
 async def run(smoke: bool = False) -> list[Row]:
     searches, uploads = (12, 3) if smoke else (300, 60)
-    search, upload, elapsed = await measure(searches, uploads)
-    return [_row(search, 10, elapsed), _row(upload, 1, elapsed)]
+    bursts = [await measure(searches, uploads) for _ in range(1 if smoke else 3)]
+    return [
+        _row([(search, elapsed) for search, _, elapsed in bursts], 10),
+        _row([(upload, elapsed) for _, upload, elapsed in bursts], 1),
+    ]
 
 
 if __name__ == "__main__":

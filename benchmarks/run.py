@@ -17,7 +17,17 @@ from typing import Any
 
 from benchmarks._common import Row, machine
 
-BENCHMARKS = ["overhead", "stream", "rate", "redis", "upload", "import", "sync", "ingest"]
+BENCHMARKS = [
+    "overhead",
+    "transport",
+    "stream",
+    "rate",
+    "redis",
+    "upload",
+    "import",
+    "sync",
+    "ingest",
+]
 RESULTS = Path(__file__).with_name("results.json")
 
 

@@ -12,7 +12,12 @@ async with AsyncMemories() as client:  # reads MEMORIES_API_KEY
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._client import DEFAULT_BASE_URL, DEFAULT_CAPTION_BASE_URL, AsyncMemories
+from ._client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CAPTION_BASE_URL,
+    DEFAULT_VLM_BASE_URL,
+    AsyncMemories,
+)
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -41,8 +46,21 @@ from ._retry import RetryPolicy
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._agent_stream import AgentStream
+    from ._aiohttp import DefaultAioHttpClient
     from ._stream import ChatStream, TextStream
     from ._sync import Memories
+    from .models.agents import (
+        AgentComplete,
+        AgentError,
+        AgentEvent,
+        AgentProgress,
+        AgentRawEvent,
+        AgentStarted,
+        AgentToolCall,
+        AgentToolResult,
+        AgentVideoReference,
+    )
     from .models.caption import CaptionTask, ImageCaption, Person
     from .models.chat import (
         ChatEvent,
@@ -77,7 +95,15 @@ if TYPE_CHECKING:
         TranscriptSegment,
         VideoSummary,
     )
-    from .models.videos import PublicVideo, UploadedVideo, Video, VideoPage, VideoStatus
+    from .models.videos import (
+        PublicVideo,
+        UploadedVideo,
+        Video,
+        VideoMetadata,
+        VideoPage,
+        VideoStatus,
+    )
+    from .models.vision import Completion, EditTask
     from .personal_ai import AsyncPersonalAI
     from .resources.chat import AsyncChatSession
 
@@ -85,6 +111,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CAPTION_BASE_URL",
     "DEFAULT_RATES",
+    "DEFAULT_VLM_BASE_URL",
     "APIConnectionError",
     "APIError",
     "APIResponseValidationError",
@@ -94,6 +121,7 @@ __all__ = [
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
+    "DefaultAioHttpClient",
     "InsufficientCreditError",
     "InternalServerError",
     "InvalidArgumentError",
@@ -110,11 +138,25 @@ __all__ = [
     "RetryPolicy",
     "SearchClip",
     "Video",
+    "VideoMetadata",
     "VideoPage",
     "VideoStatus",
     # videos, images, search, public library, sessions, tasks, captions, Personal.ai
     "AsyncPersonalAI",
     "CaptionTask",
+    "Completion",
+    "EditTask",
+    # the v2 host's search agent
+    "AgentStream",
+    "AgentComplete",
+    "AgentError",
+    "AgentEvent",
+    "AgentProgress",
+    "AgentRawEvent",
+    "AgentStarted",
+    "AgentToolCall",
+    "AgentToolResult",
+    "AgentVideoReference",
     "ImageCaption",
     "ImageItem",
     "ImageSearchPage",
@@ -205,9 +247,23 @@ _LAZY: dict[str, str] = {
     "PublicVideo": ".models.videos",
     "UploadedVideo": ".models.videos",
     "Video": ".models.videos",
+    "VideoMetadata": ".models.videos",
     "VideoPage": ".models.videos",
     "VideoStatus": ".models.videos",
     "AsyncPersonalAI": ".personal_ai",
+    "DefaultAioHttpClient": "._aiohttp",
+    "Completion": ".models.vision",
+    "EditTask": ".models.vision",
+    "AgentStream": "._agent_stream",
+    "AgentComplete": ".models.agents",
+    "AgentError": ".models.agents",
+    "AgentEvent": ".models.agents",
+    "AgentProgress": ".models.agents",
+    "AgentRawEvent": ".models.agents",
+    "AgentStarted": ".models.agents",
+    "AgentToolCall": ".models.agents",
+    "AgentToolResult": ".models.agents",
+    "AgentVideoReference": ".models.agents",
 }
 
 

@@ -90,17 +90,10 @@ class AnswerState:
 
     def failure(self, failure: Failure) -> StreamError:
         """The `StreamError` of `failure`, remembered as the answer's end."""
-        error = StreamError(
-            f"{self._endpoint}: {failure.message}",
-            reason=failure.reason,
-            msg=failure.msg,
-            code=failure.code,
-            partial_text=self.text,
-            session_id=self.session_id,
-            endpoint=self._endpoint,
+        self.error = failure.error(
+            self._endpoint, partial_text=self.text, session_id=self.session_id
         )
-        self.error = error
-        return error
+        return self.error
 
     def final(self) -> ChatResponse:
         """The whole answer, once the stream has been read to its end; else its failure."""

@@ -23,13 +23,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Envelope", "SUCCESS_CODES", "decode", "parse", "request_id", "stream_error"]
 
-Envelope = Literal["vendor", "caption", "optional", "none"]
+Envelope = Literal["vendor", "caption", "optional", "v2", "completion", "none"]
+"""How an endpoint's answer is wrapped: the api host's `{"code": "0000", "data": ...}`, the
+caption host's int code 0, `optional` (either, or none), the v2 task endpoints' int code 200,
+`completion` (no wrapper; a failure is HTTP 200 with `status: "errored"` and `error`), or none."""
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-trace-id", "trace-id")
 SUCCESS_CODES: Mapping[Envelope, frozenset[str]] = {
     "vendor": frozenset({"0000"}),
     "caption": frozenset({"0"}),
     "optional": frozenset({"0000", "0"}),
+    "v2": frozenset({"200"}),
+    "completion": frozenset(),
     "none": frozenset(),
 }
 
@@ -94,7 +99,11 @@ def decode(endpoint: Endpoint, response: httpx.Response, content: bytes) -> Any:
             request_id=request_id(response),
             endpoint=endpoint.name,
         )
-    if endpoint.envelope in ("vendor", "caption") and not (
+    if endpoint.envelope == "completion":
+        if isinstance(payload, dict) and payload.get("status") == "errored":
+            raise _completion_error(endpoint, response, payload)
+        return payload
+    if endpoint.envelope in ("vendor", "caption", "v2") and not (
         isinstance(payload, dict) and "code" in payload
     ):
         raise APIResponseValidationError(
@@ -108,6 +117,22 @@ def decode(endpoint: Endpoint, response: httpx.Response, content: bytes) -> Any:
     if _is_envelope_error(endpoint, payload):
         raise _error(endpoint, response, content, payload)
     return payload
+
+
+def _completion_error(endpoint: Endpoint, response: httpx.Response, payload: Any) -> APIError:
+    """A completion that failed: HTTP 200, `status: "errored"`, and `error: {code, message}`."""
+    error = payload.get("error")
+    detail = error if isinstance(error, dict) else {"message": error}
+    code = detail.get("code")
+    message = detail.get("message") or "the completion errored"
+    return error_for(
+        code=None if code is None else str(code),
+        msg=str(message),
+        status_code=response.status_code,
+        request_id=request_id(response),
+        endpoint=endpoint.name,
+        body=payload,
+    )
 
 
 def _is_envelope_error(endpoint: Endpoint, payload: Any) -> bool:
@@ -150,7 +175,7 @@ def parse(
     if (
         not keep_envelope
         and response.status_code < 400
-        and endpoint.envelope in ("vendor", "caption", "optional")
+        and endpoint.envelope in ("vendor", "caption", "optional", "v2")
     ):
         # Fast path: envelope and data validated in one pass over the raw bytes. Anything
         # unusual (an error code, no envelope, a shape that does not fit) takes the slow path,
@@ -163,18 +188,23 @@ def parse(
             if str(envelope.code) in SUCCESS_CODES[endpoint.envelope]:
                 return envelope.data
     payload = decode(endpoint, response, content)
-    if not keep_envelope and isinstance(payload, dict) and "code" in payload:
+    if (
+        not keep_envelope
+        and endpoint.envelope != "completion"
+        and isinstance(payload, dict)
+        and "code" in payload
+    ):
         payload = payload.get("data")
     if cast_to is None:
         return None
     try:
         return _adapter(cast_to).validate_python(payload)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
+        from .models._base import first_error  # the error path only: not at import time
+
         raise APIResponseValidationError(
             f"{endpoint.name}: the answer does not fit {_type_name(cast_to)}:"
-            f" {exc.error_count()} error(s), first: {first['msg']}"
-            f" at {'.'.join(str(p) for p in first['loc'])}",
+            f" {exc.error_count()} error(s), first: {first_error(exc)}",
             status_code=response.status_code,
             request_id=request_id(response),
             endpoint=endpoint.name,

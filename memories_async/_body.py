@@ -9,14 +9,16 @@ raises a typed error instead of httpx's `DecodingError`.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from typing import cast
 
 import httpx
 
 from ._errors import APIResponseValidationError, ResponseTooLargeError
 
-__all__ = ["ACCEPT_ENCODING", "PIECE", "BodyDecoder", "iter_body", "read_body"]
+__all__ = ["ACCEPT_ENCODING", "PIECE", "BodyDecoder", "iter_body", "raw_chunks", "read_body"]
 
 ACCEPT_ENCODING = "gzip, deflate"
 """What we ask servers for: the encodings `BodyDecoder` inflates within bounds."""
@@ -101,6 +103,13 @@ class BodyDecoder:
         )
 
 
+def raw_chunks(response: httpx.Response) -> contextlib.aclosing[AsyncGenerator[bytes, None]]:
+    """`response.aiter_raw()`, closed on leaving the `async with`: a body given up on (too
+    large, a stream closed early, a cancelled download) must not leave httpx's generator to the
+    garbage collector, which finalizes it late on asyncio and warns under trio."""
+    return contextlib.aclosing(cast("AsyncGenerator[bytes, None]", response.aiter_raw()))
+
+
 async def iter_body(response: httpx.Response, *, endpoint: str) -> AsyncIterator[bytes]:
     """The response's decoded body, piece by piece, never more than `PIECE` bytes at a time."""
     if response.is_stream_consumed:  # read already: a mock transport's answer, say
@@ -112,9 +121,10 @@ async def iter_body(response: httpx.Response, *, endpoint: str) -> AsyncIterator
         endpoint=endpoint,
         status_code=response.status_code,
     )
-    async for raw in response.aiter_raw():
-        for piece in decoder.feed(raw):
-            yield piece
+    async with raw_chunks(response) as chunks:
+        async for raw in chunks:
+            for piece in decoder.feed(raw):
+                yield piece
     for piece in decoder.flush():
         yield piece
 
@@ -140,12 +150,19 @@ async def read_body(response: httpx.Response, *, limit: int | None, endpoint: st
     )
     pieces: list[bytes] = []
     size = 0
-    async for raw in response.aiter_raw():
-        for piece in decoder.feed(raw):
-            size += len(piece)
-            if limit is not None and size > limit:
-                raise _too_large(response, endpoint, limit)
-            pieces.append(piece)
+    chunks = response.aiter_raw()
+    try:
+        async for raw in chunks:
+            for piece in decoder.feed(raw):
+                size += len(piece)
+                if limit is not None and size > limit:
+                    raise _too_large(response, endpoint, limit)
+                pieces.append(piece)
+    except BaseException:
+        # Given up on (too large, undecodable, cancelled): close httpx's generator now, as
+        # `raw_chunks` does; read to its end, it needs no closing (the common case, kept free).
+        await cast("AsyncGenerator[bytes, None]", chunks).aclose()
+        raise
     for piece in decoder.flush():
         size += len(piece)
         if limit is not None and size > limit:

@@ -17,14 +17,17 @@ from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
     from ._raw import RawResponseClient
+    from .resources.agents import AsyncAgents
     from .resources.caption import AsyncCaption
     from .resources.chat import AsyncChat, AsyncMarketer, AsyncPersonal
+    from .resources.edits import AsyncEdits
     from .resources.images import AsyncImages
     from .resources.public import AsyncPublic
     from .resources.search import AsyncSearch
     from .resources.sessions import AsyncSessions
     from .resources.tasks import AsyncTasks
     from .resources.videos import AsyncVideos
+    from .resources.vision import AsyncVision
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -37,6 +40,8 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.memories.ai"
 DEFAULT_CAPTION_BASE_URL = "https://security.memories.ai"
+DEFAULT_VLM_BASE_URL = "https://mavi-backend.memories.ai/serve/api/v2"
+"""The v2 host of the vendor's example agents: Visual Intelligence completions and edit tasks."""
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 """A minute to answer, ten seconds to connect; uploads and streams pass their own."""
 DEFAULT_LIMITS = CallLimits()
@@ -165,6 +170,7 @@ class AsyncMemories(PoolLifecycle):
         base_url: str | None = None,
         caption_base_url: str | None = None,
         caption_api_key: str | None = None,
+        vlm_base_url: str | None = None,
         unique_id: str = "default",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | RetryPolicy | None = None,
@@ -180,6 +186,8 @@ class AsyncMemories(PoolLifecycle):
 
         `api_key` falls back to `MEMORIES_API_KEY`, `base_url` to `MEMORIES_BASE_URL`.
         `caption_api_key` is the caption host's own key (it defaults to `api_key`).
+        `vlm_base_url` is the v2 host of `vision`, `agents` and `edits`
+        (`MEMORIES_VLM_BASE_URL`, else `DEFAULT_VLM_BASE_URL`), reached with the same key.
         `max_retries` bounds retries of every kind (default: 3 for rate-limit answers, 2 for
         server and connection errors), or takes a whole `RetryPolicy`. `rate_limits` overrides
         buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
@@ -210,6 +218,10 @@ class AsyncMemories(PoolLifecycle):
         self.caption_base_url = check_base_url(
             "caption_base_url", caption_base_url or DEFAULT_CAPTION_BASE_URL
         )
+        self.vlm_base_url = check_base_url(
+            "vlm_base_url",
+            vlm_base_url or os.environ.get("MEMORIES_VLM_BASE_URL") or DEFAULT_VLM_BASE_URL,
+        )
         if not isinstance(unique_id, str) or not unique_id:
             raise InvalidArgumentError("unique_id", "must be a non-empty string")
         self.unique_id = unique_id
@@ -232,6 +244,7 @@ class AsyncMemories(PoolLifecycle):
             )
         self._pools = open_pools(http_client, self.timeout)
         self._owns_http = self._pools.owned
+        self._closes_caller_http = getattr(http_client, "closes_with_its_client", False) is True
         self._pipeline = Pipeline(
             pools=self._pools,
             hosts={
@@ -239,6 +252,7 @@ class AsyncMemories(PoolLifecycle):
                 "caption": HostConfig(
                     self.caption_base_url, {"Authorization": caption_key}, caption_limiter
                 ),
+                "vlm": HostConfig(self.vlm_base_url, {"Authorization": self._api_key}, limiter),
             },
             retry=self.retry,
             timeout=self.timeout,
@@ -253,6 +267,27 @@ class AsyncMemories(PoolLifecycle):
         from .resources.search import AsyncSearch
 
         return AsyncSearch(self)
+
+    @cached_property
+    def vision(self) -> AsyncVision:
+        """Visual Intelligence on the v2 host: `complete` (a vision-language model's answer)."""
+        from .resources.vision import AsyncVision
+
+        return AsyncVision(self)
+
+    @cached_property
+    def agents(self) -> AsyncAgents:
+        """Visual Agents on the v2 host: `search` (the search agent's run, streamed)."""
+        from .resources.agents import AsyncAgents
+
+        return AsyncAgents(self)
+
+    @cached_property
+    def edits(self) -> AsyncEdits:
+        """Video-editing tasks on the v2 host: `clip`, `split`, `edit`."""
+        from .resources.edits import AsyncEdits
+
+        return AsyncEdits(self)
 
     @cached_property
     def videos(self) -> AsyncVideos:
@@ -356,6 +391,7 @@ class AsyncMemories(PoolLifecycle):
             self._api_key,
             base_url=self.base_url,
             caption_base_url=self.caption_base_url,
+            vlm_base_url=self.vlm_base_url,
             caption_api_key=self._pipeline.hosts["caption"].auth_headers["Authorization"],
             unique_id=self.unique_id if unique_id is None else unique_id,
             timeout=self.timeout if timeout is None else timeout,

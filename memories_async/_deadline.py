@@ -195,19 +195,40 @@ class CallDeadline:
 
 
 class ResumingStream(httpx.AsyncByteStream):
-    """A request body that starts the call's clock again once its last byte was handed over."""
+    """A streaming request body: its chunks, and the call's clock started again once the last
+    one was handed over.
 
-    def __init__(
-        self, stream: httpx.AsyncByteStream, deadline: CallDeadline, owner: object
-    ) -> None:
-        self._stream = stream
-        self._deadline = deadline
-        self._owner = owner
+    It iterates without an async generator of its own, and `aclose()` closes the source at
+    once: httpx never closes a request body it gave up on (a connection cut mid-upload), and a
+    generator left to the garbage collector is finalized late on asyncio and with a
+    `ResourceWarning` under trio.
+    """
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-        self._deadline.resume(self._owner)
+    __slots__ = ("_chunks", "_deadline", "_owner")
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self._deadline: CallDeadline | None = None
+        self._owner: object = None
+
+    def pause_clock(self, deadline: CallDeadline, owner: object) -> None:
+        """Stop `deadline` while the body is sent; it starts again after the last chunk."""
+        self._deadline, self._owner = deadline, owner
+        deadline.pause(owner)
+
+    def __aiter__(self) -> ResumingStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self._chunks.__anext__()
+        except StopAsyncIteration:
+            if self._deadline is not None:
+                self._deadline.resume(self._owner)
+            raise
 
     async def aclose(self) -> None:
-        await self._stream.aclose()
+        close = getattr(self._chunks, "aclose", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await close()

@@ -11,13 +11,13 @@ knows every variant the vendor's own sample clients accept.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pydantic
 
-from ._errors import StreamErrorReason
+from ._errors import StreamError, StreamErrorReason
 from .models.chat import ContentEvent, DoneEvent, RefEvent, ThinkingEvent
 
 __all__ = [
@@ -53,6 +53,26 @@ class Failure:
     message: str
     msg: str | None = None
     code: str | None = None
+
+    def error(
+        self,
+        endpoint: str,
+        *,
+        partial_text: str = "",
+        session_id: str | None = None,
+        events: Sequence[Any] = (),
+    ) -> StreamError:
+        """The `StreamError` this failure stands for, with what the stream had handed out."""
+        return StreamError(
+            f"{endpoint}: {self.message}",
+            reason=self.reason,
+            msg=self.msg,
+            code=self.code,
+            partial_text=partial_text,
+            session_id=session_id,
+            endpoint=endpoint,
+            events=events,
+        )
 
 
 Decoded = ThinkingEvent | RefEvent | ContentEvent | DoneEvent | Failure

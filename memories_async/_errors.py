@@ -7,7 +7,7 @@ the more precise signal: the API answers most errors with HTTP 200) and the HTTP
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 __all__ = [
@@ -102,7 +102,8 @@ class StreamError(MemoriesError):
     JSON), `"idle"` (no event arrived within `stream_idle_timeout`, keep-alive comments
     aside), `"too_large"` (a line or an event over `max_event_bytes`) or `"closed"` (the caller
     closed the stream before its end and then asked for it). A stream that failed after the
-    server answered is never sent again: the server may have acted on it.
+    server answered is never sent again: the server may have acted on it. `events` holds the
+    typed events an agent run (`client.agents.search`) handed out before it failed.
     """
 
     def __init__(
@@ -115,6 +116,7 @@ class StreamError(MemoriesError):
         partial_text: str = "",
         session_id: str | None = None,
         endpoint: str | None = None,
+        events: Sequence[Any] = (),
     ) -> None:
         self.reason = reason
         self.msg = msg if msg is not None else message
@@ -122,6 +124,7 @@ class StreamError(MemoriesError):
         self.partial_text = partial_text
         self.session_id = session_id
         self.endpoint = endpoint
+        self.events = list(events)
         super().__init__(message)
 
 
@@ -259,6 +262,14 @@ _BY_CODE: Mapping[str, type[APIError]] = {
     "0404": NotFoundError,
     "0409": ConflictError,
     "0429": RateLimitError,
+    # The v2 host's int codes, which follow HTTP's.
+    "400": BadRequestError,
+    "401": AuthenticationError,
+    "402": InsufficientCreditError,
+    "403": PermissionDeniedError,
+    "404": NotFoundError,
+    "409": ConflictError,
+    "429": RateLimitError,
 }
 
 _BY_STATUS: Mapping[int, type[APIError]] = {

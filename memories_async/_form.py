@@ -1,15 +1,17 @@
-"""Form fields the upload endpoints share: when and where a photo or video was taken, and with
-what camera, written the way the vendor reads them and checked before anything is sent."""
+"""Form fields the upload endpoints share: when and where a photo or video was taken, with what
+camera, and how the video is to be indexed, written the way the vendor reads them and checked
+before anything is sent."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 from ._errors import InvalidArgumentError
-from ._validate import non_empty, number_range
+from ._validate import non_empty, number_range, string_list
 
-__all__ = ["format_datetime_taken", "media_metadata"]
+__all__ = ["format_datetime_taken", "indexing_fields", "media_metadata"]
 
 _TAKEN_FORMAT = "%Y-%m-%d %H:%M:%S"
 _TAKEN_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
@@ -60,4 +62,33 @@ def media_metadata(
         fields["latitude"] = _coordinate("latitude", latitude, 90.0)
     if longitude is not None:
         fields["longitude"] = _coordinate("longitude", longitude, 180.0)
+    return fields
+
+
+def indexing_fields(
+    *,
+    tags: Iterable[str] | None,
+    video_transcription_prompt: str | None,
+    retain_original_video: bool | None = None,
+) -> list[tuple[str, str]]:
+    """The live API's indexing fields of a video upload (from the vendor's own examples, not
+    the v1.2 documents): one `tags` field per tag, the keep-the-original flag as
+    `"true"`/`"false"`, and a prompt that steers the transcription."""
+    fields: list[tuple[str, str]] = []
+    if tags is not None:
+        fields.extend(("tags", tag.strip()) for tag in string_list("tags", tags, allow_empty=True))
+    if retain_original_video is not None:
+        if not isinstance(retain_original_video, bool):
+            raise InvalidArgumentError(
+                "retain_original_video",
+                f"must be True or False, got {type(retain_original_video).__name__}",
+            )
+        fields.append(("retain_original_video", "true" if retain_original_video else "false"))
+    if video_transcription_prompt is not None:
+        fields.append(
+            (
+                "video_transcription_prompt",
+                non_empty("video_transcription_prompt", video_transcription_prompt),
+            )
+        )
     return fields

@@ -67,12 +67,15 @@ def open_pools(http_client: httpx.AsyncClient | None, timeout: httpx.Timeout) ->
 
 class PoolLifecycle:
     """Mixin of every client: `is_closed`, `aclose()` and `async with` over its connection pool,
-    which is closed once, and only if the client made it (not when the caller supplied it)."""
+    which is closed once, and only if the client made it (not when the caller supplied it), or
+    if it is a `DefaultAioHttpClient`, which is closed with the client it was given to (as
+    openai-python closes its own), since it belongs to that client's event loop anyway."""
 
     _pools: Pools
     _owns_http: bool
     _pipeline: Pipeline
     _closed: bool = False
+    _closes_caller_http: bool = False  # a DefaultAioHttpClient given: closed with this client
 
     @property
     def is_closed(self) -> bool:
@@ -87,6 +90,8 @@ class PoolLifecycle:
         self._pipeline.closed = True
         if self._owns_http:
             await self._pools.aclose()
+        elif self._closes_caller_http:
+            await self._pools.first.aclose()
 
     async def __aenter__(self) -> Self:
         if self._closed:

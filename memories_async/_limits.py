@@ -7,7 +7,7 @@ callers on an `aiolimiter.AsyncLimiter` (a fair `anyio.Lock` per run under trio)
 the head of each loop's queue ever contends for the ledger and a cancelled waiter costs nothing.
 Departures are spaced `(period + guard) / limit` apart, so no sliding window of `period` ever
 sees more than `limit` requests leave, with room for them to *arrive* a little unevenly; the
-first request of a burst gets more room (`_Ledger`).
+first request of a burst, and any request that opens a connection, gets more room (`_Ledger`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, cast, runtime_checkable
 
@@ -87,6 +88,10 @@ DEFAULT_RATES: Mapping[str, Rate] = {
     "reid": Rate(1),
     "update_transcription": Rate(5),  # from the pricing page
     "task_status": Rate(1),  # not in the table; a conservative guess for get_video_ids_by_task_id
+    # The v2 host publishes no limits: guesses, at the caption host's pace.
+    "vision": Rate(1),  # Visual Intelligence completions
+    "edit": Rate(1),  # clip, split and edit tasks
+    "agent": Rate(1),  # search agent runs (`/queries/stream`)
 }
 """The vendor's published limits, per account (API.md, "Rate limits")."""
 
@@ -152,12 +157,21 @@ class _Ledger:
       Warm requests reached the server 0.5-6 ms after leaving, so their delays differed by a
       few ms; 10 ms costs 1% of the rate of every bucket. (It was 1 ms per departure: 10 ms per
       window for search, but only 1 ms for the 1-per-second buckets, and uploads got 0429.)
-    - `COLD_START` holds back the departure after the first of a burst. That first request opens
-      the connection while the loop starts every other task of the burst: it arrived 19-68 ms
-      after leaving (5.5-8 ms for an upload) where the rest took about 1 ms, so the window it
-      opened closed early and the emulator answered 0429. A burst starts when the bucket has
-      been free for `IDLE` seconds past its next slot (or was never used); the allowance is paid
-      once per burst, not per request (0.3% of a 300-search burst).
+    - `COLD_START` holds back the departure `limit` places after the first of a burst. That
+      first request opens the connection while the loop starts every other task of the burst:
+      it arrived 19-68 ms after leaving (5.5-8 ms for an upload) where the rest took about 1 ms,
+      so the window it opened closed late and a request `limit` places after it landed inside.
+      Only that request, which closes the first window, needs the room: the ones before it
+      leave on the usual spacing, so a burst's first `limit` requests pay nothing (a web app's
+      first ten searches are not held back) and the allowance is paid once per burst (0.3% of a
+      300-search burst). A burst starts when the bucket has been free for `IDLE` seconds past
+      its next slot (or was never used).
+    - Any other request that opens a connection arrives late for the same reason (a client made
+      for one web request, a pool growing under load, a connection the server closed), so when
+      the caller can tell (`cold`, asked as the request leaves; httpx's own pool can), it is owed
+      the same room. Without it, with connections that take 60 ms to open, a second client's
+      first request of a 1-per-second bucket arrived late, the next request (1.01 s later, over a
+      warm connection) reached the emulator 0.949 s after it, and was refused.
     """
 
     WINDOW_GUARD = 0.010
@@ -167,6 +181,9 @@ class _Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last = float("-inf")
+        self._departed = 0  # departures so far, numbering them
+        # Rooms owed to cold departures: departure number `n` leaves no earlier than `at`.
+        self._owed: deque[tuple[int, float]] = deque()
         self._queued = 0  # callers waiting for a departure, in every loop and thread
         self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncLimiter] = (
             weakref.WeakKeyDictionary()
@@ -177,24 +194,58 @@ class _Ledger:
         """The time between two departures of a busy bucket."""
         return (rate.period + cls.WINDOW_GUARD) / rate.limit
 
-    def try_depart(self, spacing: float) -> float:
-        """Record a departure now and return 0, or return how long to wait before trying again."""
+    def try_depart(
+        self, spacing: float, limit: int, cold: Callable[[], bool] | None = None
+    ) -> float:
+        """Record a departure now and return 0, or return how long to wait before trying again.
+
+        `cold`, asked only at the moment of departure, says whether this request will open a new
+        connection: like a burst's first request it arrives late, and is owed the same room.
+        """
         with self._lock:
             now = time.monotonic()
+            number = self._departed + 1
             earliest = self._last + spacing
-            if now >= earliest:
-                cold = now >= earliest + self.IDLE  # always true on first use (-inf)
-                # The next request leaves `spacing` after this one, plus room for this one to
-                # arrive late if it starts a burst.
-                self._last = now + self.COLD_START if cold else now
-                return 0.0
-            return earliest - now
+            owed = self._owed
+            if owed and owed[0][0] == number:
+                earliest = max(earliest, owed[0][1])
+            if now < earliest:
+                return earliest - now
+            if self._opens_burst(now, spacing):
+                owed.clear()
+                owed.append((number + limit, self._room_due(now, spacing, limit)))
+            elif cold is not None and cold():
+                # The departure that closes the window this one opens leaves `COLD_START` late.
+                owed.append((number + limit, self._room_due(now, spacing, limit)))
+            while owed and owed[0][0] <= number:
+                owed.popleft()
+            self._departed = number
+            self._last = now
+            return 0.0
 
-    def expected_wait(self, spacing: float) -> float:
-        """How long a caller joining the queue now would wait: until the next free slot, and one
-        spacing more for each caller already waiting."""
+    def expected_wait(self, spacing: float, limit: int) -> float:
+        """How long a caller joining the queue now would wait: until the next free slot, one
+        spacing more for each caller already waiting, and any room that falls due before it."""
         with self._lock:
-            return max(0.0, self._last + spacing - time.monotonic()) + self._queued * spacing
+            now = time.monotonic()
+            slot = max(now, self._last + spacing) + self._queued * spacing
+            owed = list(self._owed)
+            if self._opens_burst(now, spacing):  # the next departure starts a burst
+                owed = [(self._departed + 1 + limit, self._room_due(now, spacing, limit))]
+            number = self._departed + self._queued + 1  # this caller's departure
+            for owed_number, at in owed:
+                if owed_number <= number:
+                    slot = max(slot, at + (number - owed_number) * spacing)
+            return slot - now
+
+    def _opens_burst(self, now: float, spacing: float) -> bool:
+        """Whether a departure now starts a burst: the bucket was free for `IDLE` seconds past
+        its next slot (always true on first use, when `_last` is -inf)."""
+        return now >= self._last + spacing + self.IDLE
+
+    def _room_due(self, now: float, spacing: float, limit: int) -> float:
+        """When the departure closing the window of a cold one leaving now may leave."""
+        return now + limit * spacing + self.COLD_START
 
     def queue(self, change: int) -> None:
         with self._lock:
@@ -270,12 +321,15 @@ class AccountRateLimiter:
         limiter.rates = {**DEFAULT_RATES, **(rates or {})}
         return limiter
 
-    async def acquire(self, bucket: str) -> None:
-        await self.acquire_within(bucket, math.inf)
+    async def acquire(self, bucket: str, *, cold: Callable[[], bool] | None = None) -> None:
+        await self.acquire_within(bucket, math.inf, cold=cold)
 
-    async def acquire_within(self, bucket: str, max_wait: float) -> float | None:
+    async def acquire_within(
+        self, bucket: str, max_wait: float, *, cold: Callable[[], bool] | None = None
+    ) -> float | None:
         """Wait for a slot of `bucket` and return None; or, when the slot a caller joining now
-        would get is more than `max_wait` seconds away, return that wait and take nothing."""
+        would get is more than `max_wait` seconds away, return that wait and take nothing.
+        `cold` says, as the request leaves, whether it will open a connection (`_Ledger`)."""
         try:
             rate = self.rates[bucket]
         except KeyError:
@@ -284,14 +338,17 @@ class AccountRateLimiter:
             return None
         ledger = _ledger_for(self._account, bucket)
         spacing = _Ledger.spacing(rate)
-        if max_wait != math.inf and (expected := ledger.expected_wait(spacing)) > max_wait:
+        if (
+            max_wait != math.inf
+            and (expected := ledger.expected_wait(spacing, rate.limit)) > max_wait
+        ):
             return expected
         ledger.queue(+1)
         try:
             async with ledger.gate(spacing):
                 # The ledger is shared across threads and loops, so no Event can wake us: sleep
                 # exactly until the slot the ledger named, then ask again.
-                while (wait := ledger.try_depart(spacing)) > 0:  # noqa: ASYNC110
+                while (wait := ledger.try_depart(spacing, rate.limit, cold)) > 0:  # noqa: ASYNC110
                     await anyio.sleep(wait)
         finally:
             ledger.queue(-1)
@@ -350,28 +407,34 @@ async def take_slot(
     max_wait: float | None,
     caller: str,
     clock: _Pausable | None = None,
+    cold: Callable[[], bool] | None = None,
 ) -> float:
     """Wait for a slot of `bucket` and return how long that took. With `max_wait`, a slot
     further away than that is refused with a local `RateLimitError` (nothing taken, nothing
     sent; `retry_after` the wait it would have been). `clock`, the call's deadline, is paused
-    meanwhile: the wait for a rate slot is the caller's own queue, not the server's doing."""
+    meanwhile: the wait for a rate slot is the caller's own queue, not the server's doing.
+    `cold` reaches the in-process buckets only (`AccountRateLimiter`)."""
     asked = time.monotonic()
     if clock is not None:
         clock.pause(caller)
     try:
-        if max_wait is None:
+        refused: float | None = None
+        if type(limiter) is AccountRateLimiter:
+            wait = math.inf if max_wait is None else max_wait
+            refused = await limiter.acquire_within(bucket, wait, cold=cold)
+        elif max_wait is None:
             await limiter.acquire(bucket)
         else:
             refused = await cast(BoundedRateLimiter, limiter).acquire_within(bucket, max_wait)
-            if refused is not None:
-                raise RateLimitError(
-                    f"the next {bucket} slot is {refused:.2f}s away, past max_rate_wait "
-                    f"({max_wait:g}s); nothing was sent",
-                    local=True,
-                    status_code=429,
-                    endpoint=caller,
-                    retry_after=refused,
-                )
+        if refused is not None:
+            raise RateLimitError(
+                f"the next {bucket} slot is {refused:.2f}s away, past max_rate_wait "
+                f"({max_wait:g}s); nothing was sent",
+                local=True,
+                status_code=429,
+                endpoint=caller,
+                retry_after=refused,
+            )
     finally:
         if clock is not None:
             clock.resume(caller)

@@ -6,7 +6,6 @@ or streaming body; the pipeline knows nothing of any endpoint's fields.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -17,23 +16,24 @@ import anyio
 import httpx
 
 from . import _answers as answers
-from ._body import ACCEPT_ENCODING, read_body
+from ._body import read_body
 from ._deadline import CallDeadline, ResumingStream
 from ._endpoint import CallLimits, Endpoint, HostConfig, StreamingBody
 from ._errors import (
     APITimeoutError,
     ClientClosedError,
-    InvalidArgumentError,
     MemoriesError,
 )
+from ._extras import Body, Headers, Query, RequestExtras, apply_extras, request_extras
 from ._limits import NoRateLimiter, take_slot
 from ._loops import load_async_backend
-from ._pools import Pools
+from ._pools import Pools, cold_probe
+from ._raw import capture as raw_capture
 from ._raw import record as record_raw
 from ._redaction import connection_error
+from ._request import RequestBuilder
 from ._retry import RetryPolicy
 from ._telemetry import SPAN_KEY, CallSpan, start_call
-from ._validate import unsendable_path
 
 __all__ = ["CallLimits", "Endpoint", "HostConfig", "Pipeline", "StreamingBody"]
 
@@ -60,11 +60,20 @@ class Pipeline:
         self.timeout = timeout
         self.limits = limits or CallLimits()
         self.closed = False  # set by the client's aclose()
-        self._timeout_extension = timeout.as_dict()
-        self._headers: dict[str, dict[str, str]] = {}
+        self._requests = RequestBuilder(hosts, timeout)
         self._secrets = tuple(
             value for host in hosts.values() for value in host.auth_headers.values() if value
         )
+        # The headers that carry credentials: no caller's `extra_headers` may set them.
+        self._protected = frozenset(
+            name.lower() for host in hosts.values() for name in host.auth_headers
+        )
+
+    def check_extras(
+        self, extra_headers: Headers | None, extra_query: Query | None, extra_body: Body | None
+    ) -> RequestExtras | None:
+        """A call's `extra_*` arguments, checked before anything is sent (None when none)."""
+        return request_extras(extra_headers, extra_query, extra_body, protected=self._protected)
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -85,6 +94,7 @@ class Pipeline:
         body: StreamingBody | None = ...,
         keep_envelope: bool = ...,
         timeout: httpx.Timeout | float | None = ...,
+        extras: RequestExtras | None = ...,
     ) -> T: ...
 
     @overload
@@ -99,6 +109,7 @@ class Pipeline:
         body: StreamingBody | None = ...,
         keep_envelope: bool = ...,
         timeout: httpx.Timeout | float | None = ...,
+        extras: RequestExtras | None = ...,
     ) -> Any: ...
 
     async def request(
@@ -112,14 +123,16 @@ class Pipeline:
         body: StreamingBody | None = None,
         keep_envelope: bool = False,
         timeout: httpx.Timeout | float | None = None,
+        extras: RequestExtras | None = None,
     ) -> Any:
         """Send one request and return its answer's `data` validated as `cast_to`.
 
         With `keep_envelope` the whole JSON answer is validated instead, for endpoints that put
-        fields (such as `session_id`) beside `data`.
+        fields (such as `session_id`) beside `data`. `extras` (the caller's `extra_*`) are
+        merged last into the query, headers and body.
         """
         return await self._attempts(
-            endpoint, False, cast_to, keep_envelope, params, json, data, body, timeout, None
+            endpoint, False, cast_to, keep_envelope, params, json, data, body, timeout, None, extras
         )
 
     @asynccontextmanager
@@ -133,6 +146,7 @@ class Pipeline:
         body: StreamingBody | None = None,
         accept: str | None = None,
         timeout: httpx.Timeout | float | None = None,
+        extras: RequestExtras | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Open a streaming answer (SSE or bytes) and close it when the block is left.
 
@@ -148,6 +162,7 @@ class Pipeline:
             body=body,
             accept=accept,
             timeout=timeout,
+            extras=extras,
         )
         try:
             yield response
@@ -164,13 +179,14 @@ class Pipeline:
         body: StreamingBody | None = None,
         accept: str | None = None,
         timeout: httpx.Timeout | float | None = None,
+        extras: RequestExtras | None = None,
     ) -> httpx.Response:
         """`stream()` without the context manager: the open, checked response is returned and
         the caller must `aclose()` it. For objects that hold a stream across calls (`ChatStream`)
         without keeping a suspended async generator alive.
         """
         response: httpx.Response = await self._attempts(
-            endpoint, True, None, False, params, json, data, body, timeout, accept
+            endpoint, True, None, False, params, json, data, body, timeout, accept, extras
         )
         return response
 
@@ -186,6 +202,7 @@ class Pipeline:
         body: StreamingBody | None,
         timeout: httpx.Timeout | float | None,
         accept: str | None,
+        extras: RequestExtras | None,
     ) -> Any:
         """The one attempt loop: a rate slot, the request, its answer (read and parsed, or, with
         `stream`, checked and handed out open), and retries under the retry policy's resend
@@ -193,9 +210,15 @@ class Pipeline:
         http = self.pools.current()  # this event loop's pool, once per call
         if self.closed or self.pools.closed or http.is_closed:
             raise self._closed_error()
+        headers = None
+        if extras is not None:
+            params, json_body, data, body = apply_extras(
+                endpoint, extras, params, json_body, data, body
+            )
+            headers = extras.headers
         span = start_call(endpoint)  # None unless OpenTelemetry is installed
         try:
-            queued = await self._acquire(endpoint)  # the first slot, before the call's clock
+            queued = await self._acquire(http, endpoint)  # the first slot, before the call's clock
             with CallDeadline(self.limits.total_timeout) as deadline:
                 retries = 0
                 while True:
@@ -204,17 +227,18 @@ class Pipeline:
                     response = None
                     try:
                         if retries:
-                            queued = await self._acquire(endpoint, deadline)
-                        request = self._build(
-                            http, endpoint, params, json_body, data, body, timeout, accept
+                            queued = await self._acquire(http, endpoint, deadline)
+                        request = self._requests.build(
+                            http, endpoint, params, json_body, data, body, timeout, accept, headers
                         )
-                        response = await self._send(http, endpoint, request, deadline, body)
+                        response = await self._send(http, endpoint, request, deadline)
                         status = response.status_code
                         result = await self._answer(
                             endpoint, request, response, stream, cast_to, keep_envelope
                         )
                         self._log(endpoint, retries, status, started, queued)
-                        record_raw(response)
+                        if raw_capture.get() is not None:  # inside `with_raw_response`
+                            record_raw(response)
                         if span is not None:
                             span.attempt(retries, queued, response, answers.request_id(response))
                             if stream:  # its span ends when the stream closes (`_stream`)
@@ -270,109 +294,27 @@ class Pipeline:
 
     # -- steps ------------------------------------------------------------------------------
 
-    async def _acquire(self, endpoint: Endpoint, deadline: CallDeadline | None = None) -> float:
-        """Wait for the call's rate slot (`take_slot`) and return how long that took."""
+    async def _acquire(
+        self, http: httpx.AsyncClient, endpoint: Endpoint, deadline: CallDeadline | None = None
+    ) -> float:
+        """Wait for the call's rate slot (`take_slot`) and return how long that took. The
+        in-process buckets are told whether the request will open a connection (`cold_probe`)."""
         bucket = endpoint.bucket
         if bucket is None:
             return 0.0
-        load_async_backend()
-        limiter = self.hosts[endpoint.host].limiter
+        host = self.hosts[endpoint.host]
+        limiter = host.limiter
         if type(limiter) is NoRateLimiter:
             return 0.0
-        max_wait = self.limits.max_rate_wait
-        if max_wait is None and deadline is None:  # the common case, kept short
-            asked = time.monotonic()
-            await limiter.acquire(bucket)
-            return time.monotonic() - asked
+        load_async_backend()
         return await take_slot(
-            limiter, bucket, max_wait=max_wait, caller=endpoint.name, clock=deadline
+            limiter,
+            bucket,
+            max_wait=self.limits.max_rate_wait,
+            caller=endpoint.name,
+            clock=deadline,
+            cold=cold_probe(http, host.base_url),
         )
-
-    def _build(
-        self,
-        http: httpx.AsyncClient,
-        endpoint: Endpoint,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        data: Mapping[str, Any] | None,
-        body: StreamingBody | None,
-        timeout: httpx.Timeout | float | None,
-        accept: str | None,
-    ) -> httpx.Request:
-        try:
-            return self._build_request(
-                http, endpoint, params, json_body, data, body, timeout, accept
-            )
-        except UnicodeEncodeError:
-            # A lone surrogate in a value the resource did not check itself: name where it is.
-            field = unsendable_path({"params": params or {}, "json": json_body, "data": data or {}})
-            raise InvalidArgumentError(
-                field or "request", "holds a character that cannot be sent (a lone surrogate)"
-            ) from None
-
-    def _build_request(
-        self,
-        http: httpx.AsyncClient,
-        endpoint: Endpoint,
-        params: Mapping[str, Any] | None,
-        json_body: Any,
-        data: Mapping[str, Any] | None,
-        body: StreamingBody | None,
-        timeout: httpx.Timeout | float | None,
-        accept: str | None,
-    ) -> httpx.Request:
-        # The Request is made directly rather than through `AsyncClient.build_request`, which
-        # costs three times as much per call (URL, header and cookie merging we do not need).
-        # A caller-supplied client with cookies still goes the long way, to keep them.
-        host = self.hosts[endpoint.host]
-        headers = self._static_headers(http, endpoint.host)
-        headers["accept"] = accept or "application/json"
-        query = {k: _query_value(v) for k, v in params.items() if v is not None} if params else None
-        content: Any = None
-        form = None
-        if body is not None:
-            headers["content-type"] = body.content_type
-            if body.content_length is not None:
-                headers["content-length"] = str(body.content_length)
-            content = body.chunks()
-        elif json_body is not None:
-            headers["content-type"] = "application/json"
-            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
-        elif data is not None:
-            form = {k: _form_value(v) for k, v in data.items() if v is not None}
-        url = host.base_url + endpoint.path
-        timeouts = self._timeout_extension if timeout is None else _as_timeout(timeout).as_dict()
-        extensions = {"timeout": timeouts, "memories_endpoint": endpoint.name}
-        if http.cookies:
-            request = http.build_request(
-                endpoint.method, url, params=query, headers=headers, content=content, data=form
-            )
-            request.extensions.update(extensions)
-            return request
-        return httpx.Request(
-            endpoint.method,
-            url,
-            params=query,
-            headers=headers,
-            content=content,
-            data=form,
-            extensions=extensions,
-        )
-
-    def _static_headers(self, http: httpx.AsyncClient, host: str) -> dict[str, str]:
-        """The client's default headers with the host's auth: computed once, copied per request.
-
-        Keys are lower-cased so that a header set per request replaces the client's default of
-        the same name (httpx's own `Accept: */*`, say) instead of being sent beside it.
-        """
-        cached = self._headers.get(host)
-        if cached is None:
-            merged = [*http.headers.items(), *self.hosts[host].auth_headers.items()]
-            cached = {name.lower(): value for name, value in merged}
-            # Only what `_body` inflates within bounds; a caller's client may ask for more.
-            cached["accept-encoding"] = ACCEPT_ENCODING
-            self._headers[host] = cached
-        return dict(cached)
 
     async def _send(
         self,
@@ -380,7 +322,6 @@ class Pipeline:
         endpoint: Endpoint,
         request: httpx.Request,
         deadline: CallDeadline,
-        body: StreamingBody | None,
     ) -> httpx.Response:
         """Send `request` and return once the answer's head arrived (its body is not read).
 
@@ -389,15 +330,17 @@ class Pipeline:
         is raised outside the `except` block, so that the original, holding the request and its
         headers, is not kept as the context either.
         """
-        if body is not None and isinstance(request.stream, httpx.AsyncByteStream):
-            request.stream = ResumingStream(request.stream, deadline, request)
-            deadline.pause(request)
+        upload = request.stream if isinstance(request.stream, ResumingStream) else None
+        if upload is not None:
+            upload.pause_clock(deadline, request)
         try:
             return await http.send(request, stream=True)
         except httpx.TransportError as exc:
             failure: httpx.TransportError = exc
         finally:
-            deadline.resume(request)
+            if upload is not None:
+                deadline.resume(request)
+                await upload.aclose()  # done with, or given up on by httpx: free it now
         raise connection_error(endpoint.name, failure, request, self._secrets, sent=False)
 
     async def _read(
@@ -463,19 +406,3 @@ class Pipeline:
             (time.monotonic() - started) * 1000.0,
             "" if error is None else f" error={type(error).__name__}",
         )
-
-
-def _as_timeout(timeout: httpx.Timeout | float) -> httpx.Timeout:
-    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-
-
-def _query_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def _form_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
+import httpcore
 import httpx
 
 from ._errors import ClientClosedError, InvalidArgumentError, MemoriesError
 
-__all__ = ["Pools"]
+__all__ = ["Pools", "cold_probe"]
 
 
 class Pools:
@@ -159,3 +161,35 @@ class Pools:
                 await pool.aclose()
             elif loop.is_running() and not loop.is_closed():
                 asyncio.run_coroutine_threadsafe(pool.aclose(), loop)
+
+
+@functools.lru_cache(maxsize=32)
+def _origin(base_url: str) -> httpcore.Origin:
+    url = httpx.URL(base_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return httpcore.Origin(url.raw_scheme, url.raw_host, port)
+
+
+def cold_probe(http: httpx.AsyncClient, base_url: str) -> Callable[[], bool] | None:
+    """A question to ask as a request to `base_url` leaves: will it open a new connection?
+
+    True when `http`'s pool holds no idle, unexpired connection to that origin (httpcore's
+    public pool interface answers it). None when the transport is not httpx's own pool (an
+    aiohttp or mock transport, a proxy mount), which cannot say.
+    """
+    if http._mounts:  # proxies: the transport depends on the URL, not worth resolving here
+        return None
+    pool = getattr(http._transport, "_pool", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool):
+        return None
+    origin = _origin(base_url)
+
+    def opens_a_connection() -> bool:
+        return not any(
+            connection.can_handle_request(origin)
+            and connection.is_available()
+            and not connection.has_expired()
+            for connection in pool.connections
+        )
+
+    return opens_a_connection

@@ -13,6 +13,7 @@ from ._errors import (
     APIError,
     InternalServerError,
     MemoriesError,
+    NotFoundError,
     RateLimitError,
 )
 
@@ -92,7 +93,10 @@ class RetryPolicy:
         if isinstance(error, APIConnectionError | InternalServerError):
             return True
         if isinstance(error, APIError):
-            return error.status_code == 408
+            # `0001` is also the vendor's "network abnormal" answer, worth one more try on a
+            # request that may be repeated; its not-found wordings are `NotFoundError`s.
+            transient = error.code == "0001" and not isinstance(error, NotFoundError)
+            return error.status_code == 408 or (transient and idempotent and retries_done == 0)
         return False
 
     def delay(

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import httpx
@@ -36,13 +36,16 @@ from ._decoder import (
     Failure,
     MalformedEvent,
 )
-from ._errors import APIResponseValidationError
+from ._errors import APIResponseValidationError, StreamError
 from ._loops import current_owner, run_soon_on
 from ._sse import EventTooLarge, SSEParser
 from ._telemetry import SPAN_KEY, CallSpan
 from .models.chat import ChatEvent, ChatResponse, ContentEvent, DoneEvent
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._extras import RequestExtras
     from ._pipeline import Endpoint, Pipeline
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "PERSONAL_DECODER",
     "ChatStream",
     "EventDecoder",
+    "EventStream",
     "TextStream",
     "chat_stream",
 ]
@@ -63,6 +67,10 @@ _DRAIN_SECONDS = 0.1
 _DRAIN_BYTES = 64 * 1024
 
 
+EventT = TypeVar("EventT")
+ItemT = TypeVar("ItemT")
+
+
 class _State(enum.Enum):
     NEW = "new"
     OPEN = "open"
@@ -70,72 +78,54 @@ class _State(enum.Enum):
     CLOSED = "closed"  # closed before its end, by the caller or by an error
 
 
-class ChatStream(AnswerView):
-    """One streamed answer: iterate it for typed events, or ask for the whole `final()` answer.
+class EventStream(Generic[EventT, ItemT]):
+    """The transport of one streamed answer: its response, the queue of decoded items, closing.
 
-    ```python
-    async with client.chat.stream(video_nos, "Find the highlights") as stream:
-        async for event in stream:
-            match event:
-                case ContentEvent(text=piece):
-                    print(piece, end="")
-        answer = await stream.final()
-    ```
-
-    The request is sent on `async with` (or on the first iteration). Leaving the block, breaking
-    out of it, an exception or a cancellation closes the connection at once. Without `async
-    with`, the connection is released when the end arrives, on any error and on `aclose()`; a
-    loop left early (`break`) drops the stream, and its closing is then scheduled on the event
-    loop it ran on (asyncio or trio), so nothing stays checked out. `async with` remains the
-    precise form: it closes before the next line runs.
-
-    An error end, a cut connection, a silence of `idle_timeout` seconds (keep-alive comments do
-    not count), a line over `max_event_bytes` or a body that stops without its end raise
-    `StreamError`, whose `partial_text` is the text handed out so far. Once the server has
-    answered, the request is never sent again: it may have acted on it (a chat turn costs
-    credits and joins the session). Failures before an answer are retried by the pipeline,
-    under the resend rule.
+    Subclasses say what the bytes mean (`_take`, which queues items and marks the end) and
+    what the caller gets for each item (`_hand_out`); the opening, reading, idle timeout, size
+    limit and closing are the same for every stream of the SDK.
     """
 
     def __init__(
         self,
         open_response: Callable[[], Awaitable[httpx.Response]],
         *,
-        decoder: EventDecoder,
         endpoint: str,
-        on_session: Callable[[str], None] | None = None,
         max_event_bytes: int | None = None,
         idle_timeout: float | None = None,
+        named: bool = False,
     ) -> None:
         self._open_response = open_response
-        self._decoder = decoder
         self._endpoint = endpoint
-        self._answer = AnswerState(endpoint, on_session)
         self._idle_timeout = math.inf if idle_timeout is None else idle_timeout
         self._last_event = 0.0
         self._state = _State.NEW
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None  # the response's decoded body
         self._owner: tuple[str, Any] | None = None  # the event loop that opened the response
-        self._parser = SSEParser(max_event_bytes)
-        self._queue: deque[ChatEvent | Failure] = deque()
-        self._wire_session: str | None = None  # the last id decoded (may run ahead of delivery)
+        self._parser = SSEParser(max_event_bytes, named=named)
+        self._queue: deque[ItemT] = deque()
 
-    # -- the public surface (and `AnswerView`'s properties) --------------------------------
+    # -- what a subclass says -------------------------------------------------------------
 
-    @property
-    def text_stream(self) -> TextStream:
-        """Only the text pieces of the answer, as an async iterator of `str`."""
-        return TextStream(self)
+    def _take(self, payloads: list[bytes], *, at_eof: bool) -> None:
+        """Decode the events `payloads` (the parser's last output) into the queue; set
+        `_state` to ENDED once the end (or a failure) is decoded, and stop there."""
+        raise NotImplementedError
 
-    async def final(self) -> ChatResponse:
-        """Read the rest of the stream and return the whole answer (as `send()` would)."""
-        while True:
-            try:
-                await self.__anext__()
-            except StopAsyncIteration:
-                break
-        return self._answer.final()
+    def _hand_out(self, item: ItemT) -> EventT:
+        """What the caller gets for a queued item (a failure is raised instead)."""
+        raise NotImplementedError
+
+    def _failure(self, failure: Failure) -> StreamError:
+        """The `StreamError` of a failure of the transport, remembered as the stream's end."""
+        raise NotImplementedError
+
+    def _progress(self) -> tuple[int, BaseException | None]:
+        """The events handed out so far and the error the stream ended with, for its span."""
+        raise NotImplementedError
+
+    # -- the public surface ---------------------------------------------------------------
 
     async def aclose(self) -> None:
         """Close the connection now; events not yet read are dropped (unless the end arrived)."""
@@ -144,7 +134,7 @@ class ChatStream(AnswerView):
             self._queue.clear()
         await self._close()
 
-    async def __aenter__(self) -> ChatStream:
+    async def __aenter__(self) -> Self:
         if self._state is _State.NEW:
             await self._open()
         return self
@@ -157,13 +147,13 @@ class ChatStream(AnswerView):
     ) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> ChatStream:
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> ChatEvent:
+    async def __anext__(self) -> EventT:
         while True:
             if self._queue:
-                return self._answer.hand_out(self._queue.popleft())
+                return self._hand_out(self._queue.popleft())
             if self._state is _State.ENDED or self._state is _State.CLOSED:
                 raise StopAsyncIteration
             try:
@@ -173,11 +163,13 @@ class ChatStream(AnswerView):
                 await self._close()
                 raise
 
-    def __repr__(self) -> str:
-        return (
-            f"<ChatStream {self._endpoint} {self._state.value} "
-            f"session_id={self._answer.session_id!r}>"
-        )
+    async def _drain(self) -> None:
+        """Read the stream to its end, handing every event out (for `final()`)."""
+        while True:
+            try:
+                await self.__anext__()
+            except StopAsyncIteration:
+                return
 
     def __del__(self) -> None:
         # Dropped with its response still open (a plain `async for` left with `break`): close it
@@ -231,37 +223,130 @@ class ChatStream(AnswerView):
         except APIResponseValidationError as exc:
             broken = Failure("malformed", str(exc))
         if broken is not None:
-            raise self._answer.failure(broken)
+            raise self._failure(broken)
         try:
             payloads = self._parser.feed(chunk)
         except EventTooLarge as exc:
-            raise self._answer.failure(Failure("too_large", f"{exc} (max_event_bytes)")) from None
+            raise self._failure(Failure("too_large", f"{exc} (max_event_bytes)")) from None
         if payloads:
             self._last_event = time.monotonic()
+            self._take(payloads, at_eof=False)
+            if self._state is _State.ENDED:
+                await self._finish()
+
+    async def _end_of_body(self) -> None:
+        self._take(self._parser.close(), at_eof=True)
+        if self._state is not _State.ENDED:
+            self._queue.append(self._incomplete())
+            self._state = _State.ENDED
+        await self._close()
+
+    def _incomplete(self) -> ItemT:
+        """The item that stands for a body that stopped before its end."""
+        raise NotImplementedError
+
+    # -- closing ----------------------------------------------------------------------------
+
+    async def _finish(self) -> None:
+        """The end arrived: read the few bytes that may close the body, then let go."""
+        chunks = self._chunks
+        if chunks is not None:
+            received = 0
+            with anyio.move_on_after(_DRAIN_SECONDS):
+                try:
+                    while received <= _DRAIN_BYTES:
+                        received += len(await chunks.__anext__())
+                except (StopAsyncIteration, httpx.HTTPError):
+                    pass
+        await self._close()
+
+    async def _close(self) -> None:
+        response, chunks = self._response, self._chunks
+        self._response = self._chunks = None
+        if response is not None:
+            handed, error = self._progress()  # events: handed out, and read but still queued
+            await _close_response(response, chunks, handed + len(self._queue), error)
+
+
+class ChatStream(EventStream[ChatEvent, "ChatEvent | Failure"], AnswerView):
+    """One streamed answer: iterate it for typed events, or ask for the whole `final()` answer.
+
+    ```python
+    async with client.chat.stream(video_nos, "Find the highlights") as stream:
+        async for event in stream:
+            match event:
+                case ContentEvent(text=piece):
+                    print(piece, end="")
+        answer = await stream.final()
+    ```
+
+    The request is sent on `async with` (or on the first iteration). Leaving the block, breaking
+    out of it, an exception or a cancellation closes the connection at once. Without `async
+    with`, the connection is released when the end arrives, on any error and on `aclose()`; a
+    loop left early (`break`) drops the stream, and its closing is then scheduled on the event
+    loop it ran on (asyncio or trio), so nothing stays checked out. `async with` remains the
+    precise form: it closes before the next line runs.
+
+    An error end, a cut connection, a silence of `idle_timeout` seconds (keep-alive comments do
+    not count), a line over `max_event_bytes` or a body that stops without its end raise
+    `StreamError`, whose `partial_text` is the text handed out so far. Once the server has
+    answered, the request is never sent again: it may have acted on it (a chat turn costs
+    credits and joins the session). Failures before an answer are retried by the pipeline,
+    under the resend rule.
+    """
+
+    def __init__(
+        self,
+        open_response: Callable[[], Awaitable[httpx.Response]],
+        *,
+        decoder: EventDecoder,
+        endpoint: str,
+        on_session: Callable[[str], None] | None = None,
+        max_event_bytes: int | None = None,
+        idle_timeout: float | None = None,
+    ) -> None:
+        super().__init__(
+            open_response,
+            endpoint=endpoint,
+            max_event_bytes=max_event_bytes,
+            idle_timeout=idle_timeout,
+        )
+        self._decoder = decoder
+        self._answer = AnswerState(endpoint, on_session)
+        self._wire_session: str | None = None  # the last id decoded (may run ahead of delivery)
+
+    @property
+    def text_stream(self) -> TextStream:
+        """Only the text pieces of the answer, as an async iterator of `str`."""
+        return TextStream(self)
+
+    async def final(self) -> ChatResponse:
+        """Read the rest of the stream and return the whole answer (as `send()` would)."""
+        await self._drain()
+        return self._answer.final()
+
+    def __repr__(self) -> str:
+        return (
+            f"<ChatStream {self._endpoint} {self._state.value} "
+            f"session_id={self._answer.session_id!r}>"
+        )
+
+    # -- what the chat events mean ----------------------------------------------------------
+
+    def _take(self, payloads: list[bytes], *, at_eof: bool) -> None:
         # The hot loop: most events take the decoder's fast path straight into the queue.
         fast = self._decoder.fast
         queue = self._queue
         for payload in payloads:
-            event = fast(payload)
+            event = None if at_eof else fast(payload)
             if event is not None:
                 if event.session_id is not None:
                     self._wire_session = event.session_id
                 queue.append(event)
                 continue
-            self._accept(payload, at_eof=False)
+            self._accept(payload, at_eof=at_eof)
             if self._state is _State.ENDED:
-                await self._finish()
                 return
-
-    async def _end_of_body(self) -> None:
-        for payload in self._parser.close():
-            self._accept(payload, at_eof=True)
-            if self._state is _State.ENDED:
-                break
-        if self._state is not _State.ENDED:
-            self._queue.append(Failure("incomplete", "the stream stopped before its end marker"))
-            self._state = _State.ENDED
-        await self._close()
 
     def _accept(self, payload: bytes, *, at_eof: bool) -> None:
         items: list[Decoded]
@@ -283,27 +368,17 @@ class ChatStream(AnswerView):
                 self._wire_session = item.session_id
             self._queue.append(item)
 
-    # -- closing ----------------------------------------------------------------------------
+    def _incomplete(self) -> ChatEvent | Failure:
+        return Failure("incomplete", "the stream stopped before its end marker")
 
-    async def _finish(self) -> None:
-        """The end arrived: read the few bytes that may close the body, then let go."""
-        chunks = self._chunks
-        if chunks is not None:
-            received = 0
-            with anyio.move_on_after(_DRAIN_SECONDS):
-                try:
-                    while received <= _DRAIN_BYTES:
-                        received += len(await chunks.__anext__())
-                except (StopAsyncIteration, httpx.HTTPError):
-                    pass
-        await self._close()
+    def _hand_out(self, item: ChatEvent | Failure) -> ChatEvent:
+        return self._answer.hand_out(item)
 
-    async def _close(self) -> None:
-        response, chunks = self._response, self._chunks
-        self._response = self._chunks = None
-        if response is not None:
-            answer = self._answer  # events: handed out, and read but still queued
-            await _close_response(response, chunks, answer.events + len(self._queue), answer.error)
+    def _failure(self, failure: Failure) -> StreamError:
+        return self._answer.failure(failure)
+
+    def _progress(self) -> tuple[int, BaseException | None]:
+        return self._answer.events, self._answer.error
 
 
 async def _close_response(
@@ -341,11 +416,14 @@ def chat_stream(
     body: dict[str, Any],
     decoder: EventDecoder,
     on_session: Callable[[str], None] | None = None,
+    extras: RequestExtras | None = None,
 ) -> ChatStream:
     """The `ChatStream` of `endpoint`'s answer to the JSON `body`, through the pipeline's
     buckets, retries and limits; nothing is sent until it is entered or first iterated."""
     return ChatStream(
-        lambda: pipeline.open_stream(endpoint, json=body, accept="text/event-stream"),
+        lambda: pipeline.open_stream(
+            endpoint, json=body, accept="text/event-stream", extras=extras
+        ),
         decoder=decoder,
         endpoint=endpoint.name,
         on_session=on_session,

@@ -13,17 +13,19 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ._client import DEFAULT_LIMITS, DEFAULT_TIMEOUT
-from ._sync_runtime import SyncChatStream, SyncClientBase, SyncResource
+from ._sync_runtime import SyncAgentStream, SyncChatStream, SyncClientBase, SyncResource
+from .resources.vision import DEFAULT_MODEL
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from datetime import datetime
     import os
     from pathlib import Path
-    from typing import Literal
+    from typing import Any, Literal
 
     import httpx
 
+    from ._extras import Body, Headers, Query
     from ._limits import RateLimiter, RateLimits, SharedRateLimiter
     from ._retry import RetryPolicy
     from ._sync_runtime import SyncIterator
@@ -36,15 +38,20 @@ if TYPE_CHECKING:
     from .models.sessions import SessionDetail, SessionPage
     from .models.tasks import TaskStatus
     from .models.transcripts import SummaryType, TranscriptSearchPage, Transcription, TranscriptionUpdate, VideoSummary
-    from .models.videos import PublicVideo, UploadedVideo, Video, VideoPage
+    from .models.videos import PublicVideo, UploadedVideo, Video, VideoMetadata, VideoPage
+    from .models.vision import Completion, EditTask
+    from .resources._video_intake import Quality
+    from .resources.agents import AgentPlatform, AgentTimeFrame, AsyncAgents
     from .resources.caption import AsyncCaption
     from .resources.chat import AsyncChat, AsyncChatSession, AsyncMarketer, AsyncPersonal, SessionId
+    from .resources.edits import AsyncEdits, Orientation
     from .resources.images import AsyncImages
     from .resources.public import AsyncPublic
     from .resources.search import AsyncSearch
     from .resources.sessions import AsyncSessions
     from .resources.tasks import AsyncTasks
-    from .resources.videos import AsyncVideos, Quality
+    from .resources.videos import AsyncVideos
+    from .resources.vision import AsyncVision
 
 __all__ = ["Memories"]
 
@@ -70,6 +77,7 @@ class Memories(SyncClientBase):
         base_url: str | None = None,
         caption_base_url: str | None = None,
         caption_api_key: str | None = None,
+        vlm_base_url: str | None = None,
         unique_id: str = "default",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int | RetryPolicy | None = None,
@@ -85,6 +93,8 @@ class Memories(SyncClientBase):
 
         `api_key` falls back to `MEMORIES_API_KEY`, `base_url` to `MEMORIES_BASE_URL`.
         `caption_api_key` is the caption host's own key (it defaults to `api_key`).
+        `vlm_base_url` is the v2 host of `vision`, `agents` and `edits`
+        (`MEMORIES_VLM_BASE_URL`, else `DEFAULT_VLM_BASE_URL`), reached with the same key.
         `max_retries` bounds retries of every kind (default: 3 for rate-limit answers, 2 for
         server and connection errors), or takes a whole `RetryPolicy`. `rate_limits` overrides
         buckets of the vendor's table (`{"search": Rate(5)}`), turns limiting off (`False`), or
@@ -108,6 +118,7 @@ class Memories(SyncClientBase):
                 "base_url": base_url,
                 "caption_base_url": caption_base_url,
                 "caption_api_key": caption_api_key,
+                "vlm_base_url": vlm_base_url,
                 "unique_id": unique_id,
                 "timeout": timeout,
                 "max_retries": max_retries,
@@ -125,6 +136,21 @@ class Memories(SyncClientBase):
     def search(self) -> Search:
         """Search: `videos`, `images`, `public`, `audio_transcripts`, `similar_images`."""
         return Search(self, lambda c: c.search)
+
+    @cached_property
+    def vision(self) -> Vision:
+        """Visual Intelligence on the v2 host: `complete` (a vision-language model's answer)."""
+        return Vision(self, lambda c: c.vision)
+
+    @cached_property
+    def agents(self) -> Agents:
+        """Visual Agents on the v2 host: `search` (the search agent's run, streamed)."""
+        return Agents(self, lambda c: c.agents)
+
+    @cached_property
+    def edits(self) -> Edits:
+        """Video-editing tasks on the v2 host: `clip`, `split`, `edit`."""
+        return Edits(self, lambda c: c.edits)
 
     @cached_property
     def videos(self) -> Videos:
@@ -179,16 +205,27 @@ class Search(SyncResource["AsyncSearch"]):
         self,
         query: str,
         *,
-        search_type: VideoSearchType = "BY_VIDEO",
+        search_type: VideoSearchType | str = "BY_VIDEO",
         top_k: int | None = None,
-        filtering_level: FilteringLevel | None = None,
+        filtering_level: FilteringLevel | str | None = None,
         unique_id: str | None = None,
+        video_nos: Iterable[str] | None = None,
+        tag: str | None = None,
+        camera_tag: str | None = None,
+        datetime_taken: datetime | str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> list[SearchClip]:
         """Rank the moments of your parsed videos that match `query`, best first.
 
-        `search_type` chooses what is matched: the pictures (`BY_VIDEO`) or the speech
-        (`BY_AUDIO`); `top_k` caps the number of clips; `filtering_level` trades recall
-        (`low`) for precision (`high`).
+        `search_type` chooses what is matched: the pictures (`BY_VIDEO`, or `BY_CLIP` clip by
+        clip, the vendor examples' choice) or the speech (`BY_AUDIO`); `top_k` caps the number
+        of clips; `filtering_level` trades recall (`low`) for precision (`high`). The rest
+        narrow the search, as the live API does: to the videos `video_nos`, to videos tagged
+        `tag` (see `videos.upload(tags=...)`), by camera, by when and where they were taken.
         """
         return self._run(lambda a: a.videos(
             query,
@@ -196,6 +233,15 @@ class Search(SyncResource["AsyncSearch"]):
             top_k=top_k,
             filtering_level=filtering_level,
             unique_id=unique_id,
+            video_nos=video_nos,
+            tag=tag,
+            camera_tag=camera_tag,
+            datetime_taken=datetime_taken,
+            latitude=latitude,
+            longitude=longitude,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def images(
@@ -203,8 +249,11 @@ class Search(SyncResource["AsyncSearch"]):
         query: str,
         *,
         top_k: int | None = None,
-        filtering_level: FilteringLevel | None = None,
+        filtering_level: FilteringLevel | str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ImageSearchPage:
         """Find the images of your library that match `query` (a `BY_IMAGE` search)."""
         return self._run(lambda a: a.images(
@@ -212,16 +261,22 @@ class Search(SyncResource["AsyncSearch"]):
             top_k=top_k,
             filtering_level=filtering_level,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def public(
         self,
         query: str,
         *,
-        platform: Platform = "TIKTOK",
-        search_type: VideoSearchType = "BY_VIDEO",
+        platform: Platform | str = "TIKTOK",
+        search_type: VideoSearchType | str = "BY_VIDEO",
         top_k: int | None = None,
-        filtering_level: FilteringLevel | None = None,
+        filtering_level: FilteringLevel | str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> list[SearchClip]:
         """Rank moments of the public library (videos indexed from `platform`) for `query`."""
         return self._run(lambda a: a.public(
@@ -230,6 +285,9 @@ class Search(SyncResource["AsyncSearch"]):
             search_type=search_type,
             top_k=top_k,
             filtering_level=filtering_level,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def audio_transcripts(
@@ -240,6 +298,9 @@ class Search(SyncResource["AsyncSearch"]):
         page_size: int = 50,
         public: bool = False,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> TranscriptSearchPage:
         """Text search over audio transcripts: yours, or the public library's (`public=True`).
 
@@ -251,6 +312,9 @@ class Search(SyncResource["AsyncSearch"]):
             page_size=page_size,
             public=public,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def similar_images(
@@ -259,8 +323,11 @@ class Search(SyncResource["AsyncSearch"]):
         *,
         similarity: float | None = None,
         public: bool = False,
-        platform: Platform | None = None,
+        platform: Platform | str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SimilarImagePage:
         """Find images like `image` (a path, bytes or binary file object) in your library, or
         with `public=True` in the public one of `platform` (TikTok by default).
@@ -273,6 +340,156 @@ class Search(SyncResource["AsyncSearch"]):
             public=public,
             platform=platform,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
+
+
+class Vision(SyncResource["AsyncVision"]):
+    """`client.vision`: Visual Intelligence completions (`/vu/chat/completions`)."""
+
+    def complete(
+        self,
+        prompt: str | None = None,
+        *,
+        model: str = DEFAULT_MODEL,
+        video_url: str | None = None,
+        image_url: str | None = None,
+        mime_type: str | None = None,
+        system: str | None = None,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        response_format: Literal["text", "json"] = "text",
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> Completion:
+        """Ask `model` (the vendor's `provider:model` names, such as the default
+        `gemini:gemini-2.5-flash`) about the video at `video_url` or the image at `image_url`.
+
+        Give a `prompt` (with `system` before it), or whole OpenAI-style `messages` whose
+        `content` is a list of parts (`{"type": "text", ...}`, `{"type": "input_file",
+        "file_uri", "mime_type"}`). `mime_type` defaults to what the URL's extension says.
+        `response_format="json"` asks for JSON (`Completion.json()` parses it, code fences and
+        all). A completion that fails raises `APIError` with the vendor's code and message.
+        """
+        return self._run(lambda a: a.complete(
+            prompt,
+            model=model,
+            video_url=video_url,
+            image_url=image_url,
+            mime_type=mime_type,
+            system=system,
+            messages=messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            response_format=response_format,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
+
+
+class Agents(SyncResource["AsyncAgents"]):
+    """`client.agents`: the vendor's search agent (`/queries/stream`), which searches the public
+    platforms with its own tools and streams what it does.
+    """
+
+    def search(
+        self,
+        query: str,
+        *,
+        platforms: Iterable[AgentPlatform | str] | None = None,
+        max_results: int = 5,
+        time_frame: AgentTimeFrame | str | None = None,
+        enable_clarification: bool | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> SyncAgentStream:
+        """Run the search agent on `query` and stream its run as typed events (`AgentStarted`,
+        `AgentProgress`, `AgentToolCall`, `AgentToolResult`, `AgentError`, `AgentComplete`).
+
+        `platforms` narrows the search (`youtube`, `tiktok`, `instagram`, `twitter`; others
+        are sent as given), `time_frame` the period (`past_24h`, `past_week`, `past_month`).
+        Arguments are checked now; the request goes out on `async with` or the first iteration.
+        """
+        loop, client = self._client._ensure_loop()
+        a = self._target(client)
+        return SyncAgentStream(loop, a.search(
+            query,
+            platforms=platforms,
+            max_results=max_results,
+            time_frame=time_frame,
+            enable_clarification=enable_clarification,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
+
+
+class Edits(SyncResource["AsyncEdits"]):
+    """`client.edits`: start clip, split and edit tasks on assets (ids like `re_...`); each
+    answers a task id, and the result arrives at the webhook the account registered with the
+    vendor (`memories_async.callbacks.parse_edit_callback` reads it).
+    """
+
+    def clip(
+        self,
+        asset_id: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> EditTask:
+        """Detect the scenes of an asset."""
+        return self._run(lambda a: a.clip(
+            asset_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
+
+    def split(
+        self,
+        asset_id: str,
+        *,
+        segment_seconds: int = 60,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> EditTask:
+        """Split an asset into pieces of `segment_seconds`."""
+        return self._run(lambda a: a.split(
+            asset_id,
+            segment_seconds=segment_seconds,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
+
+    def edit(
+        self,
+        asset_ids: Iterable[str],
+        user_prompt: str,
+        *,
+        orientation: Orientation | str = "landscape",
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> EditTask:
+        """Have the vendor's AI edit `asset_ids` into one video as `user_prompt` (at most 500
+        characters) describes, in `orientation`.
+        """
+        return self._run(lambda a: a.edit(
+            asset_ids,
+            user_prompt,
+            orientation=orientation,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
 
@@ -291,6 +508,12 @@ class Videos(SyncResource["AsyncVideos"]):
         longitude: float | str | None = None,
         on_progress: ProgressCallback | None = None,
         filename: str | None = None,
+        tags: Iterable[str] | None = None,
+        retain_original_video: bool | None = None,
+        video_transcription_prompt: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> UploadedVideo:
         """Upload a video file of any size: a path, bytes, or a seekable binary file object
         (sync or async, read from its current position). `filename` is the name the video gets
@@ -302,6 +525,8 @@ class Videos(SyncResource["AsyncVideos"]):
         bytes as they leave, and starts again from 0 if a failed attempt is retried.
         `callback` is a URL the vendor POSTs the parse status to (see `memories_async.callbacks`);
         `datetime_taken` takes a datetime (its wall-clock time) or `"YYYY-MM-DD HH:MM:SS"`.
+        `tags` label the video for `search.videos(tag=...)`; `retain_original_video` keeps
+        the original file at the vendor; `video_transcription_prompt` steers the transcription.
         """
         return self._run(lambda a: a.upload(
             file,
@@ -313,6 +538,12 @@ class Videos(SyncResource["AsyncVideos"]):
             longitude=longitude,
             on_progress=on_progress,
             filename=filename,
+            tags=tags,
+            retain_original_video=retain_original_video,
+            video_transcription_prompt=video_transcription_prompt,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def upload_url(
@@ -325,10 +556,16 @@ class Videos(SyncResource["AsyncVideos"]):
         camera_model: str | None = None,
         latitude: float | str | None = None,
         longitude: float | str | None = None,
+        tags: Iterable[str] | None = None,
+        video_transcription_prompt: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> UploadedVideo:
         """Have the vendor fetch a video from a direct, playable URL (no platform pages).
 
-        For TikTok, YouTube or Instagram post pages use `scrape`.
+        For TikTok, YouTube or Instagram post pages use `scrape`. `tags` and
+        `video_transcription_prompt` are as for `upload`.
         """
         return self._run(lambda a: a.upload_url(
             url,
@@ -338,6 +575,11 @@ class Videos(SyncResource["AsyncVideos"]):
             camera_model=camera_model,
             latitude=latitude,
             longitude=longitude,
+            tags=tags,
+            video_transcription_prompt=video_transcription_prompt,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def scrape(
@@ -348,6 +590,9 @@ class Videos(SyncResource["AsyncVideos"]):
         quality: Quality | None = None,
         callback_url: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ScrapeTask:
         """Index videos from TikTok, YouTube or Instagram post URLs, all from one platform.
 
@@ -361,6 +606,9 @@ class Videos(SyncResource["AsyncVideos"]):
             quality=quality,
             callback_url=callback_url,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def scrape_creator(
@@ -371,6 +619,9 @@ class Videos(SyncResource["AsyncVideos"]):
         max_videos: int | None = None,
         callback_url: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ScrapeTask:
         """Index the latest videos of a creator (a TikTok, YouTube or Instagram profile URL).
 
@@ -383,6 +634,9 @@ class Videos(SyncResource["AsyncVideos"]):
             max_videos=max_videos,
             callback_url=callback_url,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def list(
@@ -394,6 +648,9 @@ class Videos(SyncResource["AsyncVideos"]):
         video_no: str | None = None,
         status: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> VideoPage:
         """One page of your videos, filtered by name (partial match), number or status."""
         return self._run(lambda a: a.list(
@@ -403,6 +660,9 @@ class Videos(SyncResource["AsyncVideos"]):
             video_no=video_no,
             status=status,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def iter(
@@ -413,6 +673,9 @@ class Videos(SyncResource["AsyncVideos"]):
         video_no: str | None = None,
         status: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SyncIterator[Video]:
         """Every video that matches the filters, fetching page after page as you iterate."""
         return self._iterate(lambda a: a.iter(
@@ -421,6 +684,9 @@ class Videos(SyncResource["AsyncVideos"]):
             video_no=video_no,
             status=status,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def delete(
@@ -428,13 +694,22 @@ class Videos(SyncResource["AsyncVideos"]):
         video_nos: Iterable[str],
         *,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> None:
         """Delete videos and everything derived from them, for good.
 
         Any number of video numbers is accepted (duplicates are sent once): they go in requests
         of at most 100, in order. If one request fails, the batches before it have been deleted.
         """
-        return self._run(lambda a: a.delete(video_nos, unique_id=unique_id))
+        return self._run(lambda a: a.delete(
+            video_nos,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def wait_until_parsed(
         self,
@@ -443,6 +718,9 @@ class Videos(SyncResource["AsyncVideos"]):
         timeout: float | None = 600.0,
         poll_interval: float = 5.0,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> Video:
         """Poll a video until it is parsed (`PARSE`) and return it.
 
@@ -455,6 +733,9 @@ class Videos(SyncResource["AsyncVideos"]):
             timeout=timeout,
             poll_interval=poll_interval,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def download(
@@ -463,6 +744,9 @@ class Videos(SyncResource["AsyncVideos"]):
         dest: str | os.PathLike[str],
         *,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> Path:
         """Download a video's original file to `dest` and return the path written.
 
@@ -471,26 +755,73 @@ class Videos(SyncResource["AsyncVideos"]):
         The body is streamed to a temporary file beside it and renamed into place only when
         complete: an error or cancellation leaves nothing at `dest`.
         """
-        return self._run(lambda a: a.download(video_no, dest, unique_id=unique_id))
+        return self._run(lambda a: a.download(
+            video_no,
+            dest,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
+
+    def metadata(
+        self,
+        video_no: str,
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> VideoMetadata:
+        """A video's metadata and indexing status (`GET get_metadata`), every field kept.
+
+        `is_parsed` / `is_failed` read its status as `wait_until_parsed` does.
+        """
+        return self._run(lambda a: a.metadata(
+            video_no,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def transcription(
         self,
         video_no: str,
         *,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> Transcription:
         """What a parsed video shows and says, segment by segment with start and end times."""
-        return self._run(lambda a: a.transcription(video_no, unique_id=unique_id))
+        return self._run(lambda a: a.transcription(
+            video_no,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def summary(
         self,
         video_no: str,
-        type: SummaryType = "CHAPTER",
+        type: SummaryType | str = "CHAPTER",
         *,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> VideoSummary:
         """A parsed video's summary: by time (`CHAPTER`) or by subject (`TOPIC`)."""
-        return self._run(lambda a: a.summary(video_no, type, unique_id=unique_id))
+        return self._run(lambda a: a.summary(
+            video_no,
+            type,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def update_transcription(
         self,
@@ -499,6 +830,9 @@ class Videos(SyncResource["AsyncVideos"]):
         *,
         callback: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> TranscriptionUpdate:
         """Redo a video's transcription, guided by `prompt`; `callback` hears when it is done.
 
@@ -510,6 +844,9 @@ class Videos(SyncResource["AsyncVideos"]):
             prompt,
             callback=callback,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
 
@@ -526,6 +863,9 @@ class Images(SyncResource["AsyncImages"]):
         latitude: float | str | None = None,
         longitude: float | str | None = None,
         on_progress: ProgressCallback | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> list[UploadedImage]:
         """Upload one image or several in one request (JPEG, PNG or WebP), streamed from disk.
 
@@ -540,6 +880,9 @@ class Images(SyncResource["AsyncImages"]):
             latitude=latitude,
             longitude=longitude,
             on_progress=on_progress,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
 
@@ -549,16 +892,34 @@ class Public(SyncResource["AsyncPublic"]):
     def video(
         self,
         video_no: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> PublicVideo:
         """A public video's details: title, platform URL, creator, counts and hashtags."""
-        return self._run(lambda a: a.video(video_no))
+        return self._run(lambda a: a.video(
+            video_no,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def audio_transcription(
         self,
         video_no: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> Transcription:
         """What is said in a public video, segment by segment."""
-        return self._run(lambda a: a.audio_transcription(video_no))
+        return self._run(lambda a: a.audio_transcription(
+            video_no,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
 
 class Sessions(SyncResource["AsyncSessions"]):
@@ -573,24 +934,42 @@ class Sessions(SyncResource["AsyncSessions"]):
         *,
         page: int = 1,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SessionPage:
         """One page of your chat sessions, newest first, with their ids and titles.
 
         Contract inferred from outside the vendor documents (`GET list_sessions`).
         """
-        return self._run(lambda a: a.list(page=page, unique_id=unique_id))
+        return self._run(lambda a: a.list(
+            page=page,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def get(
         self,
         session_id: str | int,
         *,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SessionDetail:
         """A session's title and messages (with the assistant's thinkings and references).
 
         Contract inferred from outside the vendor documents (`GET get_session_detail`).
         """
-        return self._run(lambda a: a.get(session_id, unique_id=unique_id))
+        return self._run(lambda a: a.get(
+            session_id,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
 
 class Tasks(SyncResource["AsyncTasks"]):
@@ -601,13 +980,22 @@ class Tasks(SyncResource["AsyncTasks"]):
         task_id: str,
         *,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> TaskStatus:
         """The videos a scraping task has produced so far (none while it is still downloading).
 
         This contract (`get_video_ids_by_task_id`) comes from public clients and newer vendor
         pages, not from the vendor documents; both answer shapes seen there are accepted.
         """
-        return self._run(lambda a: a.get(task_id, unique_id=unique_id))
+        return self._run(lambda a: a.get(
+            task_id,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
 
 class Caption(SyncResource["AsyncCaption"]):
@@ -627,6 +1015,9 @@ class Caption(SyncResource["AsyncCaption"]):
         persons: Sequence[Person] | None = None,
         thinking: bool | None = None,
         on_progress: ProgressCallback | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> CaptionTask:
         """Start a caption of a video given by `video_url` or as a `file` (at most 20 MB).
 
@@ -643,6 +1034,9 @@ class Caption(SyncResource["AsyncCaption"]):
             persons=persons,
             thinking=thinking,
             on_progress=on_progress,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def image(
@@ -654,6 +1048,9 @@ class Caption(SyncResource["AsyncCaption"]):
         system_prompt: str | None = None,
         thinking: bool | None = None,
         persons: Sequence[Person] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ImageCaption:
         """Caption one or more images, given by URL(s) or as file(s); the text comes back at once.
 
@@ -667,6 +1064,9 @@ class Caption(SyncResource["AsyncCaption"]):
             system_prompt=system_prompt,
             thinking=thinking,
             persons=persons,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
 
@@ -685,18 +1085,36 @@ class ChatSession(SyncResource["AsyncChatSession"]):
     def send(
         self,
         prompt: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask the next question and wait for the whole answer."""
-        return self._run(lambda a: a.send(prompt))
+        return self._run(lambda a: a.send(
+            prompt,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def stream(
         self,
         prompt: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SyncChatStream:
         """Ask the next question and stream the answer; the session id is taken from it."""
         loop, client = self._client._ensure_loop()
         a = self._target(client)
-        return SyncChatStream(loop, a.stream(prompt))
+        return SyncChatStream(loop, a.stream(
+            prompt,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
 
 class Chat(SyncResource["AsyncChat"]):
@@ -709,6 +1127,9 @@ class Chat(SyncResource["AsyncChat"]):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `prompt` about the videos `video_nos` and return the whole answer.
 
@@ -719,6 +1140,9 @@ class Chat(SyncResource["AsyncChat"]):
             prompt,
             session_id=session_id,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def stream(
@@ -728,6 +1152,9 @@ class Chat(SyncResource["AsyncChat"]):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SyncChatStream:
         """Ask `prompt` about the videos `video_nos` and stream the answer as typed events.
 
@@ -740,6 +1167,9 @@ class Chat(SyncResource["AsyncChat"]):
             prompt,
             session_id=session_id,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def session(
@@ -762,9 +1192,12 @@ class Marketer(SyncResource["AsyncMarketer"]):
         self,
         prompt: str,
         *,
-        platform: Platform = "TIKTOK",
+        platform: Platform | str = "TIKTOK",
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `prompt` about the public videos of `platform` and return the whole answer.
 
@@ -775,15 +1208,21 @@ class Marketer(SyncResource["AsyncMarketer"]):
             platform=platform,
             session_id=session_id,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def stream(
         self,
         prompt: str,
         *,
-        platform: Platform = "TIKTOK",
+        platform: Platform | str = "TIKTOK",
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SyncChatStream:
         """Ask `prompt` about the public videos of `platform` and stream the answer.
 
@@ -796,12 +1235,15 @@ class Marketer(SyncResource["AsyncMarketer"]):
             platform=platform,
             session_id=session_id,
             unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
         ))
 
     def session(
         self,
         *,
-        platform: Platform = "TIKTOK",
+        platform: Platform | str = "TIKTOK",
         session_id: SessionId | None = None,
         unique_id: str | None = None,
     ) -> ChatSession:
@@ -820,9 +1262,19 @@ class Personal(SyncResource["AsyncPersonal"]):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `prompt` about the user's media and return the whole answer."""
-        return self._run(lambda a: a.send(prompt, session_id=session_id, unique_id=unique_id))
+        return self._run(lambda a: a.send(
+            prompt,
+            session_id=session_id,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def stream(
         self,
@@ -830,6 +1282,9 @@ class Personal(SyncResource["AsyncPersonal"]):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> SyncChatStream:
         """Ask `prompt` about the user's media and stream the answer (text pieces only).
 
@@ -837,7 +1292,14 @@ class Personal(SyncResource["AsyncPersonal"]):
         """
         loop, client = self._client._ensure_loop()
         a = self._target(client)
-        return SyncChatStream(loop, a.stream(prompt, session_id=session_id, unique_id=unique_id))
+        return SyncChatStream(loop, a.stream(
+            prompt,
+            session_id=session_id,
+            unique_id=unique_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        ))
 
     def session(
         self,

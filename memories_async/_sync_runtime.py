@@ -23,12 +23,17 @@ if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
 
+    # ChatEvent and AgentStream appear only in the string base classes below.
+    from ._agent_stream import AgentStream  # noqa: F401
+    from ._raw import SyncRawResponseClient
     from ._retry import RetryPolicy
-    from ._stream import ChatStream
-    from .models.chat import ChatEvent, ChatResponse
+    from ._stream import ChatStream, EventStream
+    from .models.agents import AgentComplete, AgentEvent
+    from .models.chat import ChatEvent, ChatResponse  # noqa: F401
 
 __all__ = [
     "SharedLoop",
+    "SyncAgentStream",
     "SyncChatStream",
     "SyncClientBase",
     "SyncIterator",
@@ -38,6 +43,8 @@ __all__ = [
 
 T = TypeVar("T")
 A = TypeVar("A")
+E = TypeVar("E")
+S = TypeVar("S", bound="EventStream[Any, Any]")
 
 
 class SyncClientBase:
@@ -80,6 +87,14 @@ class SyncClientBase:
     def timeout(self) -> httpx.Timeout:
         """httpx's per-operation timeouts of every call, as `AsyncMemories.timeout`."""
         return self._async_client.timeout
+
+    @property
+    def with_raw_response(self) -> SyncRawResponseClient:
+        """The same calls, each returning a `RawResponse`: the parsed result with the answer's
+        status, headers and request id (`client.with_raw_response.search.videos(q)`)."""
+        from ._raw import SyncRawResponseClient
+
+        return SyncRawResponseClient(self)
 
     # -- the one road of every sync call ---------------------------------------------------
 
@@ -275,35 +290,15 @@ class SyncIterator(Iterator[T]):
         self.close()
 
 
-class SyncChatStream(AnswerView, Iterator["ChatEvent"]):
-    """The blocking twin of `ChatStream`: a plain iterator of typed events and a context manager.
+class _SyncEventStream(Generic[E, S]):
+    """The blocking twin of an `EventStream`: a plain iterator of its events and a context
+    manager. Leaving the `with` block, `close()`, or dropping the object (a `for` loop left early
+    without `with`) closes the HTTP response on the loop, so no connection stays checked out."""
 
-    ```python
-    with client.chat.stream(video_nos, "Find the highlights") as stream:
-        for event in stream:
-            ...
-        answer = stream.final()
-    ```
-
-    Leaving the `with` block, `close()`, or dropping the object (a `for` loop left early without
-    `with`) closes the HTTP response on the loop, so no connection stays checked out. The answer
-    so far (`text`, `refs`, `thinkings`, `session_id`, `done`) is the async stream's own state.
-    """
-
-    def __init__(self, loop: SharedLoop, stream: ChatStream) -> None:
+    def __init__(self, loop: SharedLoop, stream: S) -> None:
         self._loop = loop
         self._stream = stream
-        self._answer = stream._answer
         self._closed = False
-
-    @property
-    def text_stream(self) -> SyncTextStream:
-        """Only the text pieces of the answer, as an iterator of `str`."""
-        return SyncTextStream(self)
-
-    def final(self) -> ChatResponse:
-        """Read the rest of the stream and return the whole answer (as `send()` would)."""
-        return self._loop.call(self._stream.final)
 
     def close(self) -> None:
         """Close the connection now; events not yet read are dropped."""
@@ -312,16 +307,17 @@ class SyncChatStream(AnswerView, Iterator["ChatEvent"]):
         self._closed = True
         self._loop.call(self._stream.aclose)
 
-    def __iter__(self) -> SyncChatStream:
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> ChatEvent:
+    def __next__(self) -> E:
         try:
-            return self._loop.call(self._stream.__anext__)
+            event: E = self._loop.call(self._stream.__anext__)
         except StopAsyncIteration:
             raise StopIteration from None
+        return event
 
-    def __enter__(self) -> SyncChatStream:
+    def __enter__(self) -> Self:
         self._loop.call(self._stream.__aenter__)
         return self
 
@@ -340,6 +336,66 @@ class SyncChatStream(AnswerView, Iterator["ChatEvent"]):
 
     def __repr__(self) -> str:
         return f"<Sync{repr(self._stream).removeprefix('<')}"
+
+
+class SyncChatStream(_SyncEventStream["ChatEvent", "ChatStream"], AnswerView):
+    """The blocking twin of `ChatStream`: a plain iterator of typed events and a context manager.
+
+    ```python
+    with client.chat.stream(video_nos, "Find the highlights") as stream:
+        for event in stream:
+            ...
+        answer = stream.final()
+    ```
+
+    Leaving the `with` block, `close()`, or dropping the object (a `for` loop left early without
+    `with`) closes the HTTP response on the loop, so no connection stays checked out. The answer
+    so far (`text`, `refs`, `thinkings`, `session_id`, `done`) is the async stream's own state.
+    """
+
+    def __init__(self, loop: SharedLoop, stream: ChatStream) -> None:
+        super().__init__(loop, stream)
+        self._answer = stream._answer
+
+    @property
+    def text_stream(self) -> SyncTextStream:
+        """Only the text pieces of the answer, as an iterator of `str`."""
+        return SyncTextStream(self)
+
+    def final(self) -> ChatResponse:
+        """Read the rest of the stream and return the whole answer (as `send()` would)."""
+        return self._loop.call(self._stream.final)
+
+
+class SyncAgentStream(_SyncEventStream["AgentEvent", "AgentStream"]):
+    """The blocking twin of `AgentStream`: the search agent's run as a plain iterator.
+
+    ```python
+    with client.agents.search("surfing in Bali", platforms=["tiktok"]) as run:
+        for event in run:
+            print(type(event).__name__)
+        found = run.final()
+    ```
+    """
+
+    @property
+    def events(self) -> list[AgentEvent]:
+        """The events handed out so far."""
+        return self._stream.events
+
+    @property
+    def session_id(self) -> str | None:
+        """The agent run's id, once `started` named it."""
+        return self._stream.session_id
+
+    @property
+    def done(self) -> bool:
+        """Whether `complete` has been handed out."""
+        return self._stream.done
+
+    def final(self) -> AgentComplete:
+        """Read the rest of the run and return its `complete` event."""
+        return self._loop.call(self._stream.final)
 
 
 class SyncTextStream(Iterator[str]):

@@ -4,7 +4,8 @@ One span per call, `memories.<endpoint>`, of kind CLIENT, around its attempts: t
 rate bucket, the time queued for the slot, the attempts, the HTTP status, the vendor's code and
 the request id as attributes; each retry an event. A chat stream's span lasts until the stream
 is closed and counts its events. Never the key, a body or a prompt. Without the package nothing
-is imported and a call pays one check of a module flag.
+is imported and a call pays one check of a module flag; with it but no tracer provider set up,
+one check of the global provider.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ SPAN_KEY = "memories_span"
 
 _tracer: Any = None
 _available: bool | None = None
+_provider: Any = None  # opentelemetry.trace.get_tracer_provider, once imported
+_idle: tuple[type, ...] = ()  # the providers that record nothing: no span need be started
 
 
 def _get_tracer() -> Any:
-    global _tracer, _available
+    global _tracer, _available, _provider, _idle
     if _available is None:
         _available = False
         if importlib.util.find_spec("opentelemetry") is not None:
@@ -39,6 +42,8 @@ def _get_tracer() -> Any:
                 pass
             else:
                 _tracer = trace.get_tracer("memories_async", __version__)
+                _provider = trace.get_tracer_provider
+                _idle = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
                 _available = True
     return _tracer
 
@@ -105,7 +110,9 @@ class CallSpan:
 def start_call(endpoint: Endpoint) -> CallSpan | None:
     """A span for a call to `endpoint`, or None when OpenTelemetry is not installed."""
     tracer = _tracer if _available is not None else _get_tracer()
-    if tracer is None:
+    if tracer is None or isinstance(_provider(), _idle):
+        # Installed, but no provider set up (often a dependency of something else): a span
+        # would record nothing, and starting one costs more than the rest of a call's checks.
         return None
     from opentelemetry.trace import SpanKind
 

@@ -8,12 +8,13 @@ one chunk whatever the file's size; blocking reads run in worker threads.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import mimetypes
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Protocol, TypeAlias, cast, runtime_checkable
 
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 CHUNK_SIZE = 1 << 20
+MERGE_BELOW = 64 * 1024
+"""Body pieces smaller than this are sent together with their neighbours (`MultipartBody`)."""
 """Bytes read and sent at a time: large enough for loopback speed, small enough to stay flat."""
 
 
@@ -68,7 +71,7 @@ class FileSource:
         """A source of bytes held in memory (a JSON part, a small image)."""
         return _BytesSource(data, filename, content_type)
 
-    def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         """The file's bytes from the start, `chunk_size` at a time."""
         raise NotImplementedError
 
@@ -78,7 +81,7 @@ class _BytesSource(FileSource):
         super().__init__(filename, len(data), content_type)
         self._data = data
 
-    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         for start in range(0, len(self._data), chunk_size):
             yield self._data[start : start + chunk_size]
 
@@ -97,7 +100,7 @@ class _SyncFileSource(FileSource):
         self._start = start
         self._field = field
 
-    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         done = 0
         while done < self.size:
             want = min(chunk_size, self.size - done)
@@ -115,7 +118,7 @@ class _PathSource(FileSource):
         self._path = path
         self._field = field
 
-    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         done = 0
         while done < self.size:
             want = min(chunk_size, self.size - done)
@@ -143,7 +146,7 @@ class _AsyncFileSource(FileSource):
         self._start = start
         self._field = field
 
-    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def chunks(self, chunk_size: int = CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         await self._fp.seek(self._start)
         done = 0
         while done < self.size:
@@ -310,6 +313,7 @@ class MultipartBody:
     ) -> None:
         self.boundary = boundary or f"memories-{secrets.token_hex(16)}"
         self._on_progress = on_progress
+        self._field_pairs = list(fields)
         dash = f"--{self.boundary}\r\n".encode()
         self._fields = b"".join(
             dash
@@ -338,6 +342,15 @@ class MultipartBody:
             + len(self._closing)
         )
 
+    def with_fields(self, extra: Sequence[tuple[str, str]]) -> MultipartBody:
+        """The same body with `extra` text fields written over its own: a field named in
+        `extra` loses its own values, and the extra ones follow the others."""
+        names = {name for name, _ in extra}
+        fields = [(n, v) for n, v in self._field_pairs if n not in names] + list(extra)
+        return MultipartBody(
+            fields, self._files, on_progress=self._on_progress, boundary=self.boundary
+        )
+
     @property
     def content_type(self) -> str:
         """`multipart/form-data` with this body's boundary."""
@@ -349,18 +362,27 @@ class MultipartBody:
         return self._length
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The body from its first byte; small pieces are merged, file chunks pass as they are."""
+        """The body from its first byte. Pieces under `MERGE_BELOW` bytes (the part headers, a
+        small file, a small read) are merged with their neighbours, so a small upload is one
+        write and one progress report rather than three; big file chunks pass as they are."""
         sent = 0
         pending = self._fields
         for header, part in zip(self._headers, self._files, strict=True):
             pending += header
-            async for chunk in part.source.chunks():
-                if pending:
-                    yield pending
-                    sent = await self._progress(sent, len(pending))
-                    pending = b""
-                yield chunk
-                sent = await self._progress(sent, len(chunk))
+            # Closed with this body (a send given up on closes it): never left to the GC.
+            async with contextlib.aclosing(part.source.chunks()) as source:
+                async for chunk in source:
+                    if len(chunk) < MERGE_BELOW:
+                        pending += chunk
+                        if len(pending) < MERGE_BELOW:
+                            continue
+                        chunk, pending = pending, b""
+                    elif pending:
+                        yield pending
+                        sent = await self._progress(sent, len(pending))
+                        pending = b""
+                    yield chunk
+                    sent = await self._progress(sent, len(chunk))
             pending += b"\r\n"
         pending += self._closing
         yield pending

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable
 from typing import TypeVar
 
 from ._errors import InvalidArgumentError
 
+logger = logging.getLogger("memories_async")
+
 __all__ = [
     "choice",
     "non_empty",
+    "open_choice",
     "number_range",
     "positive_int",
     "sendable_text",
@@ -61,7 +65,7 @@ def non_empty(field: str, value: str) -> str:
         raise InvalidArgumentError(field, f"must be a string, got {type(value).__name__}")
     if not value.strip():
         raise InvalidArgumentError(field, "must not be empty")
-    return sendable_text(field, value)
+    return value if value.isascii() else sendable_text(field, value)
 
 
 def choice(field: str, value: T, allowed: Collection[T]) -> T:
@@ -69,6 +73,27 @@ def choice(field: str, value: T, allowed: Collection[T]) -> T:
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
         raise InvalidArgumentError(field, f"must be one of {options}, got {value!r}")
+    return value
+
+
+def open_choice(field: str, value: str, known: Collection[str]) -> str:
+    """One of the vendor's values, or a value this SDK does not know yet, sent as it is.
+
+    The vendor adds values (`BY_CLIP` came after the documents), so an unknown string is only
+    logged at DEBUG; one that differs from a known value only in case is refused as the typo it
+    most likely is, and anything that is not a non-empty string is refused too.
+    """
+    if value in known:
+        return value
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidArgumentError(field, "must not be empty")
+    for spelling in known:
+        if spelling.casefold() == value.strip().casefold():
+            raise InvalidArgumentError(field, f"must be {spelling!r}, got {value!r}")
+    sendable_text(field, value)
+    logger.debug("memories: %s=%r is not a value this SDK knows; sending it as it is", field, value)
     return value
 
 

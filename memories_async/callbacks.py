@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from ._errors import InvalidArgumentError
-from .models._base import MemoriesModel, alias
+from .models._base import MemoriesModel, alias, first_error
 from .models.common import TokenUsage
 from .models.videos import ParseState
 
@@ -28,9 +28,11 @@ __all__ = [
     "CallbackPayload",
     "CaptionCallback",
     "CaptionResult",
+    "EditCallback",
     "ScraperCallback",
     "UploadCallback",
     "parse_callback",
+    "parse_edit_callback",
 ]
 
 
@@ -80,6 +82,16 @@ class CaptionCallback(MemoriesModel):
         return None if self.data is None else self.data.text
 
 
+class EditCallback(MemoriesModel):
+    """Sent by the v2 host when a clip, split or edit task (`client.edits`) ends, to the webhook
+    the account registered with the vendor. Its shape is not published: the task id and a
+    status are typed where present, and every other field is kept as it came (`model_extra`).
+    """
+
+    task_id: str | None = Field(None, validation_alias=alias("task_id", "taskId"))
+    status: str | int | None = None
+
+
 CallbackPayload = UploadCallback | ScraperCallback | CaptionCallback
 
 
@@ -96,12 +108,7 @@ def _kind(payload: Mapping[str, Any]) -> type[CallbackPayload] | None:
     return None
 
 
-def parse_callback(body: bytes | str | Mapping[str, Any]) -> CallbackPayload:
-    """Read a callback request's body (raw bytes, text or decoded JSON) into its model.
-
-    Raises `InvalidArgumentError` (field `body`) for anything that is not one of the three
-    payloads, so a web handler can answer 400.
-    """
+def _object(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
     payload: Any = body
     if isinstance(body, bytes | bytearray | str):
         try:
@@ -110,6 +117,25 @@ def parse_callback(body: bytes | str | Mapping[str, Any]) -> CallbackPayload:
             raise InvalidArgumentError("body", "is not JSON") from None
     if not isinstance(payload, Mapping):
         raise InvalidArgumentError("body", f"must be a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+def parse_edit_callback(body: bytes | str | Mapping[str, Any]) -> EditCallback:
+    """Read the body of an edit task's webhook (raw bytes, text or decoded JSON), keeping every
+    field; `InvalidArgumentError` (field `body`) when it is not a JSON object."""
+    try:
+        return EditCallback.model_validate(_object(body))
+    except ValidationError as exc:
+        raise InvalidArgumentError("body", f"EditCallback: {first_error(exc)}") from None
+
+
+def parse_callback(body: bytes | str | Mapping[str, Any]) -> CallbackPayload:
+    """Read a callback request's body (raw bytes, text or decoded JSON) into its model.
+
+    Raises `InvalidArgumentError` (field `body`) for anything that is not one of the three
+    payloads, so a web handler can answer 400. (Edit task webhooks: `parse_edit_callback`.)
+    """
+    payload = _object(body)
     kind = _kind(payload)
     if kind is None:
         keys = ", ".join(sorted(map(str, payload))) or "none"
@@ -117,6 +143,4 @@ def parse_callback(body: bytes | str | Mapping[str, Any]) -> CallbackPayload:
     try:
         return kind.model_validate(payload)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidArgumentError("body", f"{kind.__name__}: {first['msg']} at {where}") from None
+        raise InvalidArgumentError("body", f"{kind.__name__}: {first_error(exc)}") from None

@@ -28,6 +28,7 @@ import httpx
 
 from ._client import DEFAULT_TIMEOUT, check_api_key, check_base_url, redact_key
 from ._errors import ClientClosedError, InvalidArgumentError
+from ._extras import Body, Headers, Query
 from ._lifecycle import PoolOwner
 from ._pipeline import Endpoint
 from ._retry import RetryPolicy
@@ -133,11 +134,18 @@ class AsyncLegacyChat(PoolOwner):
         message: str,
         *,
         history: Iterable[LegacyTurn | Mapping[str, str]] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `message` about the videos `video_nos` and return the whole answer."""
         body = self._body(video_nos, message, history, stream=False)
         return await self._pipeline.request(
-            LEGACY_CHAT, json=body, cast_to=ChatResponse, keep_envelope=True
+            LEGACY_CHAT,
+            json=body,
+            cast_to=ChatResponse,
+            keep_envelope=True,
+            extras=self._pipeline.check_extras(extra_headers, extra_query, extra_body),
         )
 
     def stream(
@@ -146,13 +154,17 @@ class AsyncLegacyChat(PoolOwner):
         message: str,
         *,
         history: Iterable[LegacyTurn | Mapping[str, str]] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatStream:
         """Ask `message` about the videos `video_nos` and stream the answer's text pieces.
 
         Arguments are checked now; the request goes out on `async with` or the first iteration.
         """
         body = self._body(video_nos, message, history, stream=True)
-        return chat_stream(self._pipeline, LEGACY_CHAT, body, LEGACY_DECODER)
+        extras = self._pipeline.check_extras(extra_headers, extra_query, extra_body)
+        return chat_stream(self._pipeline, LEGACY_CHAT, body, LEGACY_DECODER, extras=extras)
 
     def __repr__(self) -> str:
         return (

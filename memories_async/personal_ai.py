@@ -21,6 +21,7 @@ import httpx
 
 from ._client import DEFAULT_TIMEOUT, check_api_key, check_base_url, redact_key
 from ._errors import InvalidArgumentError
+from ._extras import Body, Headers, Query
 from ._lifecycle import PoolOwner
 from ._pipeline import Endpoint
 from ._retry import RetryPolicy
@@ -102,6 +103,9 @@ class AsyncPersonalMemories:
         created_time: datetime | None = None,
         raw_feed_text: str | None = None,
         tags: str | Iterable[str] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> MemoryCreated:
         """Store `text` as a memory of the persona, noting where it came from (`source_name`).
 
@@ -121,7 +125,11 @@ class AsyncPersonalMemories:
             body["RawFeedText"] = raw_feed_text
         if tags is not None:
             body["Tags"] = _tags(tags)
-        return await self._client._pipeline.request(CREATE_MEMORY, json=body, cast_to=MemoryCreated)
+        pipeline = self._client._pipeline
+        extras = pipeline.check_extras(extra_headers, extra_query, extra_body)
+        return await pipeline.request(
+            CREATE_MEMORY, json=body, cast_to=MemoryCreated, extras=extras
+        )
 
 
 class AsyncPersonalAI(PoolOwner):

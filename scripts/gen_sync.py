@@ -28,6 +28,7 @@ PACKAGE = "memories_async"
 # Objects the async API returns that need a hand-written sync twin (a stream, say).
 HAND_WRITTEN_TWINS: dict[str, str] = {
     "ChatStream": "SyncChatStream",
+    "AgentStream": "SyncAgentStream",
 }
 
 HEADER = '''\
@@ -309,17 +310,22 @@ class Generator:
         if name in self.classes:
             return name
         self.classes[name] = ""  # reserve, for recursion
-        module = cls.__module__
-        self.imports.add(cls.__name__, (module, cls.__name__), runtime=False)
+        self.imports.add(cls.__name__, (cls.__module__, cls.__name__), runtime=False)
         node = class_node(cls)
         out = [f'class {name}(SyncResource["{cls.__name__}"]):\n', docstring(node, "    ")]
-        methods = [
-            n
-            for n in node.body
-            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
-        ]
-        for func in methods:
-            out.append("\n" + self.method(cls, module, func))
+        # The class's own methods and those it inherits from the package's resource parts
+        # (`AsyncVideos` takes its uploads from `AsyncVideoIntake`), base classes first.
+        methods: dict[str, tuple[type, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for part in reversed(cls.__mro__):
+            if not part.__module__.startswith(PACKAGE + ".") or part.__name__ == "AsyncResource":
+                continue
+            for n in class_node(part).body:
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith(
+                    "_"
+                ):
+                    methods[n.name] = (part, n)
+        for part, func in methods.values():
+            out.append("\n" + self.method(part, part.__module__, func))
         self.classes[name] = "".join(out)
         self.order.append(name)
         return name

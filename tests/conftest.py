@@ -20,3 +20,11 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     test function: pytest-asyncio's auto mode would otherwise run every coroutine test on
     asyncio, whatever its backend parameter."""
     return str(request.param)
+
+
+@pytest.fixture(params=["asyncio", "trio", "aiohttp"])
+def runtime(request: pytest.FixtureRequest) -> str:
+    """Where a socket-facing scenario runs: asyncio or trio over httpx's own transport, or
+    asyncio over aiohttp's (`DefaultAioHttpClient`). Used with `tests._support.on_every_transport`
+    and `tests._support.http_client_for`."""
+    return str(request.param)

@@ -18,7 +18,7 @@ from typing import cast
 
 from .._errors import MemoriesError
 from .._version import __version__
-from . import _chat, _demo, _emulator, _ingest, _search, _videos
+from . import _ask, _chat, _demo, _discover, _emulator, _ingest, _search, _videos
 from ._common import Commands, Console
 
 __all__ = ["build_parser", "main"]
@@ -27,6 +27,7 @@ _GLOBAL_DEFAULTS = {
     "api_key": None,
     "base_url": None,
     "redis_url": None,
+    "transport": "httpx",
     "json": False,
     "debug": False,
 }
@@ -67,6 +68,13 @@ def _common_options(*, client: bool = True) -> argparse.ArgumentParser:
             help="share the account's rate limits with other processes through this Redis"
             " (default: $MEMORIES_REDIS_URL)",
         )
+        group.add_argument(
+            "--transport",
+            choices=("httpx", "aiohttp"),
+            default=argparse.SUPPRESS,
+            help="the connection pool: httpx's (default) or aiohttp's, for many calls at once"
+            " (needs memories-async[aiohttp])",
+        )
     group.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
     )
@@ -89,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = cast(
         Commands, parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     )
-    for module in (_ingest, _search, _chat, _videos, _demo):
+    for module in (_ingest, _search, _chat, _ask, _discover, _videos, _demo):
         module.add_parser(commands, common)
     _emulator.add_parser(commands, _common_options(client=False))
     return parser

@@ -76,19 +76,24 @@ class Console:
 
 
 def make_client(args: argparse.Namespace) -> AsyncMemories:
-    """The client the global options describe (`--api-key`, `--base-url`, `--redis-url`, else
-    the environment)."""
+    """The client the global options describe (`--api-key`, `--base-url`, `--redis-url`,
+    `--transport`, else the environment)."""
     key = args.api_key or os.environ.get("MEMORIES_API_KEY")
     if not key or not key.strip():
         raise CliError("no API key: pass --api-key or set MEMORIES_API_KEY")
+    options: dict[str, Any] = {"base_url": args.base_url or None}
     redis_url = getattr(args, "redis_url", None)
     if redis_url:
         from ..redis import default_limiter
 
-        return AsyncMemories(
-            key, base_url=args.base_url or None, rate_limits=default_limiter(redis_url)
-        )
-    return AsyncMemories(key, base_url=args.base_url or None)
+        options["rate_limits"] = default_limiter(redis_url)
+    if getattr(args, "transport", "httpx") == "aiohttp":
+        try:
+            from .._aiohttp import DefaultAioHttpClient
+        except ImportError as exc:
+            raise CliError(str(exc)) from None
+        options["http_client"] = DefaultAioHttpClient()  # closed with the client
+    return AsyncMemories(key, **options)
 
 
 def human_bytes(count: float) -> str:

@@ -49,6 +49,13 @@ def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="give sources that used up their attempts a fresh count",
     )
     parser.add_argument(
+        "--tag",
+        action="append",
+        dest="tags",
+        metavar="TAG",
+        help="label every uploaded video with TAG (repeat for several)",
+    )
+    parser.add_argument(
         "--poll-interval",
         type=float,
         default=5.0,
@@ -73,6 +80,7 @@ async def run(args: argparse.Namespace, console: Console) -> int:
                 max_attempts=args.max_attempts,
                 retry_failed=args.retry_failed,
                 poll_interval=args.poll_interval,
+                tags=args.tags,
             )
         except IngestStoppedError as exc:
             stopped, summary = exc, exc.summary

@@ -19,6 +19,14 @@ def add_parser(commands: Commands, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--audio", action="store_true", help="match what is said rather than what is shown"
     )
+    parser.add_argument(
+        "--video",
+        action="append",
+        dest="video_nos",
+        metavar="VIDEO_NO",
+        help="search only this video (repeat for several)",
+    )
+    parser.add_argument("--tag", help="search only videos uploaded with this tag")
     parser.set_defaults(handler=run)
 
 
@@ -26,7 +34,11 @@ async def run(args: argparse.Namespace, console: Console) -> int:
     """Print the clips (or `--json` them)."""
     async with make_client(args) as client:
         clips = await client.search.videos(
-            args.query, search_type="BY_AUDIO" if args.audio else "BY_VIDEO", top_k=args.top_k
+            args.query,
+            search_type="BY_AUDIO" if args.audio else "BY_VIDEO",
+            top_k=args.top_k,
+            video_nos=args.video_nos,
+            tag=args.tag,
         )
     if args.json:
         console.json([clip.model_dump(mode="json") for clip in clips])

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import _caption, _chat, _personal, _scrapers, _search, _videos
+from . import _caption, _chat, _live, _personal, _scrapers, _search, _v2, _videos
 from ._callbacks import post_callback
 from ._config import EmulatorConfig
 from ._context import Ctx, Exchange, RouteSpec, exchange_of
@@ -50,6 +50,8 @@ ROUTES: tuple[RouteSpec, ...] = (
     *_chat.ROUTES,
     *_caption.ROUTES,
     *_personal.ROUTES,
+    *_live.ROUTES,
+    *_v2.ROUTES,
 )
 _EXCHANGE_KEY = "memories_emulator.exchange"
 _API_CODES = {"param": "0003", "auth": "0401", "not_found": "0001", "rate": "0429"}
@@ -249,7 +251,7 @@ class Emulator:
             )
         else:
             header, key = "Authorization", request.headers.get("authorization", "")
-            allowed = {"api": cfg.api_keys, "caption": cfg.caption_keys}.get(
+            allowed = {"api": cfg.api_keys, "vlm": cfg.api_keys, "caption": cfg.caption_keys}.get(
                 spec.host, cfg.access_tokens
             )
             if key.lower().startswith("bearer "):
@@ -265,6 +267,8 @@ class Emulator:
         return key
 
     def _error_response(self, spec: RouteSpec, error: ApiError, record: RequestRecord) -> Response:
+        if spec.host == "vlm":
+            return _v2.error_response(spec, error, record)
         if spec.host == "caption":
             record.code = -1
             status = error.status or 200

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from ._callbacks import is_loopback_url
+
 __all__ = ["EmulatorConfig"]
 
 
@@ -29,6 +31,8 @@ class EmulatorConfig:
     429). Uploads up to `memory_limit` bytes stay in memory, larger ones go to a temporary
     directory under `storage_dir` (default: the system's) that `close()` removes.
     `stream_interval` spaces SSE events; `max_records` bounds the request log.
+    `edit_webhook` is the URL the account registered for the v2 host's clip, split and edit
+    tasks (on loopback): each task POSTs its result there `edit_delay` seconds after it starts.
     """
 
     api_keys: Collection[str] | None = None
@@ -38,6 +42,8 @@ class EmulatorConfig:
     parse_delay: float = 0.0
     scraper_delay: float = 0.0
     caption_delay: float = 0.0
+    edit_delay: float = 0.0
+    edit_webhook: str | None = None
     rate_limits: bool = True
     rate_limit_scale: float = 1.0
     rate_limit_window_scale: float = 1.0
@@ -54,9 +60,17 @@ class EmulatorConfig:
     def __post_init__(self) -> None:
         for name in ("api_keys", "caption_keys", "access_tokens", "personal_keys"):
             object.__setattr__(self, name, _keys(getattr(self, name)))
-        for name in ("parse_delay", "scraper_delay", "caption_delay", "stream_interval"):
+        for name in (
+            "parse_delay",
+            "scraper_delay",
+            "caption_delay",
+            "edit_delay",
+            "stream_interval",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.edit_webhook is not None and not is_loopback_url(self.edit_webhook):
+            raise ValueError("edit_webhook must be a loopback URL: the emulator calls no one else")
         if self.rate_limit_scale <= 0 or self.rate_limit_window_scale <= 0:
             raise ValueError("rate limit scales must be > 0")
         if not 200 <= self.rate_limit_status <= 599:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Ctx", "Handler", "Host", "RouteSpec", "envelope", "exchange_of"]
 
-Host = Literal["api", "caption", "legacy", "personal"]
+Host = Literal["api", "caption", "legacy", "personal", "vlm"]
 Handler = Callable[["Ctx"], Awaitable[Response]]
 
 
@@ -128,6 +128,7 @@ class Ctx:
                     )
                 else:
                     self.record.form[key] = value
+                    self.record.form_lists.setdefault(key, []).append(value)
             yield parsed
         finally:
             await parsed.close()

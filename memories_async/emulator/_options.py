@@ -37,6 +37,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--scraper-delay", type=float, default=0.0, help="seconds per scrape (0)")
     parser.add_argument("--caption-delay", type=float, default=0.0, help="seconds per caption (0)")
+    parser.add_argument(
+        "--edit-delay", type=float, default=0.0, help="seconds per v2 edit task (0)"
+    )
+    parser.add_argument(
+        "--edit-webhook",
+        default=None,
+        metavar="URL",
+        help="the account's webhook for v2 edit tasks (a loopback URL; default: none)",
+    )
     parser.add_argument("--no-rate-limits", action="store_true", help="turn rate limits off")
     parser.add_argument(
         "--rate-limit-status", type=int, default=200, help="HTTP status of 0429 answers (200)"
@@ -60,6 +69,8 @@ def config_options(args: argparse.Namespace) -> dict[str, Any]:
         "parse_delay": args.parse_delay,
         "scraper_delay": args.scraper_delay,
         "caption_delay": args.caption_delay,
+        "edit_delay": args.edit_delay,
+        "edit_webhook": args.edit_webhook,
         "rate_limits": not args.no_rate_limits,
         "rate_limit_status": args.rate_limit_status,
         "seed": not args.no_seed,

@@ -44,6 +44,9 @@ RATE_LIMITS: Mapping[str, Limit] = MappingProxyType(
         "reid": Limit(1, 1.0),
         "update_transcription": Limit(5, 1.0),  # from the pricing page
         "task_status": Limit(1, 1.0),  # inferred: not in the vendor's table
+        "vision": Limit(1, 1.0),  # the v2 host publishes no limits: the SDK's guesses
+        "edit": Limit(1, 1.0),
+        "agent": Limit(1, 1.0),
     }
 )
 """Bucket name -> limit, from the vendor's Rate Limits and Pricing pages."""

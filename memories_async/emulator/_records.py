@@ -49,7 +49,8 @@ class FileInfo:
 class RequestRecord:
     """One request as received, and how it was answered.
 
-    `json` is the parsed JSON body, `form` the non-file form fields, `files` the file parts.
+    `json` is the parsed JSON body, `form` the non-file form fields (the last value of each;
+    `form_lists` has every value of a repeated field), `files` the file parts.
     `status` is the HTTP status sent, `code` the envelope code (None for bytes and streams),
     `fault` the kind of fault that was applied, if any. `ended` is when the exchange was over
     (the app returned), and `complete` whether the whole body was sent: a stream the client
@@ -64,6 +65,7 @@ class RequestRecord:
     endpoint: str | None = None
     json: Any = None
     form: dict[str, str] = field(default_factory=dict)
+    form_lists: dict[str, list[str]] = field(default_factory=dict)
     files: list[FileInfo] = field(default_factory=list)
     status: int | None = None
     code: str | int | None = None

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ._context import Ctx, RouteSpec
+from ._live import SEARCH_TYPES, apply_search_filters
 from ._params import (
     enum_field,
     float_field,
@@ -24,7 +25,7 @@ from ._state import PLATFORMS, Image, Video
 from ._text import hhmmss, score, terms
 from ._videos import form_text
 
-__all__ = ["ROUTES", "THRESHOLDS", "rank_segments"]
+__all__ = ["ROUTES", "THRESHOLDS", "public_videos", "rank_segments"]
 
 THRESHOLDS = {"low": 0.0, "medium": 0.3, "high": 0.6}
 """Minimum score kept at each filtering level (low keeps any overlap at all)."""
@@ -91,11 +92,12 @@ def _search_images(ctx: Ctx, query: str, images: list[Image], minimum: float) ->
 
 
 async def search(ctx: Ctx) -> Response:
-    """POST search: private clips (BY_VIDEO / BY_AUDIO) or images (BY_IMAGE)."""
+    """POST search: private clips (BY_VIDEO / BY_CLIP / BY_AUDIO) or images (BY_IMAGE), within
+    the live API's filters (`_live`)."""
     body = await ctx.json_object()
     query = str_field(body, "search_param", required=True)
     assert query is not None
-    kind = enum_field(body.get("search_type"), "search_type", ("BY_VIDEO", "BY_AUDIO", "BY_IMAGE"))
+    kind = enum_field(body.get("search_type"), "search_type", SEARCH_TYPES)
     top_k = int_field(body, "top_k", default=10, lo=1, hi=1000)
     level = enum_field(
         body.get("filtering_level"), "filtering_level", tuple(THRESHOLDS), default="medium"
@@ -105,6 +107,7 @@ async def search(ctx: Ctx) -> Response:
         scope = ctx.scope(unique_id)
         videos = list(scope.videos.values())
         images = list(scope.images.values())
+    videos = apply_search_filters(body, videos)
     if kind == "BY_IMAGE":
         return ctx.ok(_search_images(ctx, query, images, THRESHOLDS[level]))
     audio = kind == "BY_AUDIO"
@@ -112,7 +115,7 @@ async def search(ctx: Ctx) -> Response:
     return ctx.ok(_clips(hits, audio, top_k))
 
 
-def _public_videos(ctx: Ctx, platform: str | None = None) -> list[Video]:
+def public_videos(ctx: Ctx, platform: str | None = None) -> list[Video]:
     state = ctx.emu.state
     state.materialize(ctx.emu.config.parse_delay)
     with state.lock:
@@ -124,7 +127,7 @@ async def search_public(ctx: Ctx) -> Response:
     body = await ctx.json_object()
     query = str_field(body, "search_param", required=True)
     assert query is not None
-    kind = enum_field(body.get("search_type"), "search_type", ("BY_VIDEO", "BY_AUDIO"))
+    kind = enum_field(body.get("search_type"), "search_type", ("BY_VIDEO", "BY_AUDIO", "BY_CLIP"))
     platform = enum_field(body.get("type"), "type", PLATFORMS, default="TIKTOK")
     top_k = int_field(body, "top_k", default=10, lo=1, hi=1000)
     level = enum_field(
@@ -132,7 +135,7 @@ async def search_public(ctx: Ctx) -> Response:
     )
     audio = kind == "BY_AUDIO"
     hits = rank_segments(
-        query, _public_videos(ctx, platform), audio=audio, now=ctx.now(), minimum=THRESHOLDS[level]
+        query, public_videos(ctx, platform), audio=audio, now=ctx.now(), minimum=THRESHOLDS[level]
     )
     return ctx.ok(_clips(hits, audio, top_k))
 
@@ -168,7 +171,7 @@ async def search_audio_transcripts(ctx: Ctx) -> Response:
 
 async def search_public_audio_transcripts(ctx: Ctx) -> Response:
     """GET search_public_audio_transcripts: text match over public audio transcripts."""
-    return _audio_page(ctx, _public_videos(ctx))
+    return _audio_page(ctx, public_videos(ctx))
 
 
 def _similarity(a: str, b: str) -> float:
@@ -228,7 +231,7 @@ async def search_public_similar_images(ctx: Ctx) -> Response:
     ranked = sorted(
         (
             (_similarity(sha, hashlib.sha256(v.video_no.encode()).hexdigest()), v)
-            for v in _public_videos(ctx, platform)
+            for v in public_videos(ctx, platform)
         ),
         key=lambda hit: (-hit[0], hit[1].video_no),
     )

@@ -29,6 +29,7 @@ async def _body(
     interval: float,
     malformed: str,
     request: Request | None,
+    names: Sequence[str] | None,
 ) -> AsyncIterator[bytes]:
     last = len(events) - 1
     stop_at = len(events)
@@ -46,8 +47,9 @@ async def _body(
                     f"peer closed connection mid-stream after {index} events (emulated fault)"
                 )
             return
+        name = f"event: {names[index]}\n" if names is not None else ""
         if index == bad_at:
-            yield f"data: {malformed}\n\n".encode()
+            yield f"{name}data: {malformed}\n\n".encode()
         if interval and index:
             await anyio.sleep(interval)
             if request is not None and await request.is_disconnected():
@@ -56,7 +58,7 @@ async def _body(
                 if exchange is not None:
                     exchange.client_left = True
                 return
-        yield f"data: {payload}\n\n".encode()
+        yield f"{name}data: {payload}\n\n".encode()
 
 
 def sse_response(
@@ -66,17 +68,24 @@ def sse_response(
     interval: float = 0.0,
     malformed: str = '{"type": "content", "content": "unterminated',
     request: Request | None = None,
+    names: Sequence[str] | None = None,
 ) -> StreamingResponse:
     """A text/event-stream response of `events`; the last one is the end event.
 
-    An `error_end` fault replaces the end event with `{"code": ..., "data": ...}`. With
-    `request` and an `interval`, the stream stops when the client has gone (checked between
-    events), and the request's record shows it (`complete` false).
+    With `names` (one per event), each event is sent with its `event:` line, and an
+    `error_end` fault replaces the end with an `error` event `{"message", "code"}`; without,
+    with `{"code": ..., "data": ...}`. With `request` and an `interval`, the stream stops when
+    the client has gone (checked between events), and the request's record shows it
+    (`complete` false).
     """
     if fault is not None and fault.kind == "error_end":
-        events = [*events[:-1], event({"code": fault.code, "data": fault.data})]
+        if names is None:
+            events = [*events[:-1], event({"code": fault.code, "data": fault.data})]
+        else:
+            events = [*events[:-1], event({"message": fault.data, "code": fault.code})]
+            names = [*names[:-1], "error"]
     return StreamingResponse(
-        _body(events, fault, interval, malformed, request),
+        _body(events, fault, interval, malformed, request, names),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )

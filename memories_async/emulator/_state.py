@@ -81,6 +81,7 @@ class Video:
     detail: dict[str, str] = field(default_factory=dict)
     source_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
 
     def status(self, now: float) -> str:
         """UNPARSE until `ready_at`, then PARSE, unless a status was forced."""

@@ -18,6 +18,7 @@ from starlette.responses import Response, StreamingResponse
 
 from ._context import Ctx, RouteSpec
 from ._faults import fault_payload
+from ._live import indexing_fields
 from ._params import (
     ApiError,
     enum_field,
@@ -108,6 +109,7 @@ async def upload(ctx: Ctx) -> Response:
         unique_id = unique_id_field(form_text(form, "unique_id"))
         callback = _upload_callback(ctx, form)
         meta = upload_metadata(form)
+        tags, indexing = indexing_fields(form, retain=True)
         blob = await ctx.emu.blobs.aput_file(part.file)
         filename = part.filename
     state = ctx.emu.state
@@ -121,7 +123,8 @@ async def upload(ctx: Ctx) -> Response:
             ready_at=ctx.now() + ctx.emu.config.parse_delay,
             blob=blob,
         )
-        video.metadata = meta
+        video.metadata = meta | indexing
+        video.tags = tags
         ctx.scope(unique_id).videos[video.video_no] = video
     _schedule_parse_callback(ctx, video, callback, unique_id)
     return _upload_answer(ctx, video)
@@ -135,6 +138,7 @@ async def upload_url(ctx: Ctx) -> Response:
         unique_id = unique_id_field(form_text(form, "unique_id"))
         callback = _upload_callback(ctx, form)
         meta = upload_metadata(form)
+        tags, indexing = indexing_fields(form, retain=False)
     state = ctx.emu.state
     digest = hashlib.sha256(url.encode()).digest()
     size = 65_536 + int.from_bytes(digest[:2], "big")
@@ -147,7 +151,8 @@ async def upload_url(ctx: Ctx) -> Response:
             ready_at=ctx.now() + ctx.emu.config.parse_delay,
         )
         video.source_url = url
-        video.metadata = meta
+        video.metadata = meta | indexing
+        video.tags = tags
         ctx.scope(unique_id).videos[video.video_no] = video
     _schedule_parse_callback(ctx, video, callback, unique_id)
     return _upload_answer(ctx, video)
@@ -169,7 +174,9 @@ def video_row(video: Video, now: float) -> dict[str, Any]:
 async def upload_img(ctx: Ctx) -> Response:
     """POST upload_img: one or more `files` parts, metadata applying to all of them."""
     async with ctx.form() as form:
-        parts = form.getlist("files")
+        # GUESS: the documents name the parts `files`; the caption host's examples send
+        # `file` beside `files`, and public clients copy either, so both are read.
+        parts = [*form.getlist("files"), *form.getlist("file")]
         if not parts:
             raise param_error("files", "is required (one or more file parts)")
         if not all(isinstance(p, UploadFile) for p in parts):

@@ -8,12 +8,23 @@ import os
 
 import anyio.to_thread
 
-__all__ = ["SMALL_FILE", "HashingFile", "MemoryFile", "read_small", "sha256_file"]
+__all__ = [
+    "READ_AHEAD_FILE",
+    "SMALL_FILE",
+    "HashingFile",
+    "MemoryFile",
+    "read_many",
+    "read_small",
+    "sha256_file",
+]
 
 _HASH_CHUNK = 1 << 20
 
 SMALL_FILE = 4 << 20
 """Files up to this size are read once, hashed, and uploaded from those very bytes."""
+
+READ_AHEAD_FILE = 256 << 10
+"""Files up to this size are read ahead of their upload, a batch at a time (`read_many`)."""
 
 
 def sha256_file(path: str) -> str:
@@ -33,6 +44,18 @@ def read_small(path: str, size: int) -> tuple[str, bytes | None]:
     if len(data) > SMALL_FILE:  # it grew since it was listed
         return sha256_file(path), None
     return hashlib.sha256(data).hexdigest(), data
+
+
+def read_many(paths: list[str]) -> list[tuple[str, bytes | None] | OSError]:
+    """`read_small` of each path, in one call (one thread hop for a batch of small files);
+    an unreadable file gives its error in its place."""
+    results: list[tuple[str, bytes | None] | OSError] = []
+    for path in paths:
+        try:
+            results.append(read_small(path, 0))
+        except OSError as exc:
+            results.append(exc)
+    return results
 
 
 class MemoryFile:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-__all__ = ["MemoriesModel", "MillisDatetime", "NullableStr", "alias"]
+__all__ = ["MemoriesModel", "MillisDatetime", "NullableStr", "alias", "first_error"]
 
 
 class MemoriesModel(BaseModel):
@@ -23,6 +23,12 @@ class MemoriesModel(BaseModel):
 def alias(*names: str) -> Any:
     """Accept any of the vendor's spellings for one field."""
     return AliasChoices(*names)
+
+
+def first_error(exc: ValidationError) -> str:
+    """A validation error's first complaint and where it is: `Input should be ... at a.b`."""
+    first = exc.errors()[0]
+    return f"{first['msg']} at {'.'.join(str(part) for part in first['loc'])}"
 
 
 def _from_millis(value: Any) -> Any:

@@ -10,8 +10,10 @@ from ._base import MemoriesModel, alias
 
 __all__ = ["FilteringLevel", "SearchClip", "SearchType", "VideoSearchType"]
 
-SearchType = Literal["BY_VIDEO", "BY_AUDIO", "BY_IMAGE"]
-VideoSearchType = Literal["BY_VIDEO", "BY_AUDIO"]
+SearchType = Literal["BY_VIDEO", "BY_AUDIO", "BY_IMAGE", "BY_CLIP"]
+VideoSearchType = Literal["BY_VIDEO", "BY_AUDIO", "BY_CLIP"]
+"""`BY_CLIP` matches the pictures clip by clip: the vendor's own examples use it for visual
+search, though the v1.2 documents list only `BY_VIDEO` and `BY_AUDIO`."""
 FilteringLevel = Literal["low", "medium", "high"]
 
 

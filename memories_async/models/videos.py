@@ -7,7 +7,15 @@ from pydantic import Field
 from ._base import MemoriesModel, MillisDatetime, NullableStr, alias
 from .common import EpochDatetime
 
-__all__ = ["ParseState", "PublicVideo", "UploadedVideo", "Video", "VideoPage", "VideoStatus"]
+__all__ = [
+    "ParseState",
+    "PublicVideo",
+    "UploadedVideo",
+    "Video",
+    "VideoMetadata",
+    "VideoPage",
+    "VideoStatus",
+]
 
 
 class VideoStatus:
@@ -47,6 +55,27 @@ class Video(ParseState, MemoriesModel):
     duration: float | None = None
     size: int | None = None
     cause: NullableStr = None
+    create_time: MillisDatetime | None = Field(
+        None, validation_alias=alias("create_time", "createTime")
+    )
+
+
+class VideoMetadata(ParseState, MemoriesModel):
+    """What `get_metadata` reports of a video: its indexing status and what is known of it.
+
+    The endpoint is not in the v1.2 documents (the vendor's examples poll it while a video is
+    indexed), so beyond these fields the answer's others are kept as they came
+    (`model_extra`).
+    """
+
+    video_no: str | None = Field(None, validation_alias=alias("video_no", "videoNo"))
+    video_name: str | None = Field(None, validation_alias=alias("video_name", "videoName"))
+    status: str | None = Field(
+        None, validation_alias=alias("status", "videoStatus", "video_status", "index_status")
+    )
+    duration: float | None = None
+    size: int | None = None
+    tags: list[str] | None = None
     create_time: MillisDatetime | None = Field(
         None, validation_alias=alias("create_time", "createTime")
     )

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._errors import InvalidArgumentError
+from .._extras import Body, Headers, Query
 from .._pipeline import Endpoint
 from .._uploads import (
     FileInput,
@@ -118,6 +119,9 @@ class AsyncCaption(AsyncResource):
         persons: Sequence[Person] | None = None,
         thinking: bool | None = None,
         on_progress: ProgressCallback | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> CaptionTask:
         """Start a caption of a video given by `video_url` or as a `file` (at most 20 MB).
 
@@ -140,7 +144,12 @@ class AsyncCaption(AsyncResource):
                 )
             req = {"video_url": non_empty("video_url", video_url), **req}
             endpoint = CAPTION_VIDEO_REID if refs else CAPTION_VIDEO
-            return await self._pipeline.request(endpoint, json=req, cast_to=CaptionTask)
+            return await self._pipeline.request(
+                endpoint,
+                json=req,
+                cast_to=CaptionTask,
+                extras=self._extras(extra_headers, extra_query, extra_body),
+            )
         assert file is not None
         video = await open_source("file", file, default_name="video.mp4")
         if video.size > MAX_CAPTION_VIDEO_BYTES:
@@ -157,7 +166,12 @@ class AsyncCaption(AsyncResource):
                 parts.append(FilePart("file", source))
         body = MultipartBody([], parts, on_progress=on_progress)
         endpoint = CAPTION_VIDEO_FILE_REID if refs else CAPTION_VIDEO_FILE
-        return await self._pipeline.request(endpoint, body=body, cast_to=CaptionTask)
+        return await self._pipeline.request(
+            endpoint,
+            body=body,
+            cast_to=CaptionTask,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     async def image(
         self,
@@ -168,6 +182,9 @@ class AsyncCaption(AsyncResource):
         system_prompt: str | None = None,
         thinking: bool | None = None,
         persons: Sequence[Person] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ImageCaption:
         """Caption one or more images, given by URL(s) or as file(s); the text comes back at once.
 
@@ -188,7 +205,12 @@ class AsyncCaption(AsyncResource):
             else:
                 req["urls"] = string_list("image_url", image_url)
             endpoint = CAPTION_IMAGE_REID if refs else CAPTION_IMAGE
-            return await self._pipeline.request(endpoint, json=req, cast_to=ImageCaption)
+            return await self._pipeline.request(
+                endpoint,
+                json=req,
+                cast_to=ImageCaption,
+                extras=self._extras(extra_headers, extra_query, extra_body),
+            )
         assert file is not None
         files = file_list("file", file)
         parts = [_req_part(req)]
@@ -198,4 +220,9 @@ class AsyncCaption(AsyncResource):
             parts.append(FilePart("file", source))
         body = MultipartBody([], parts)
         endpoint = CAPTION_IMAGE_FILE_REID if refs else CAPTION_IMAGE_FILE
-        return await self._pipeline.request(endpoint, body=body, cast_to=ImageCaption)
+        return await self._pipeline.request(
+            endpoint,
+            body=body,
+            cast_to=ImageCaption,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )

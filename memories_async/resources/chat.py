@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, get_args
 
 from .._errors import InvalidArgumentError
+from .._extras import Body, Headers, Query
 from .._pipeline import Endpoint
 from .._stream import CHAT_DECODER, PERSONAL_DECODER, ChatStream, chat_stream
-from .._validate import choice, non_empty, string_list
+from .._validate import non_empty, open_choice, string_list
 from ..models.chat import ChatResponse
 from ..models.common import Platform
 from ._base import AsyncResource
@@ -42,6 +43,8 @@ CHAT_PERSONAL = Endpoint(
 CHAT_PERSONAL_STREAM = Endpoint(
     "chat_personal_stream", "POST", _API + "chat_personal_stream", bucket="chat", idempotent=False
 )
+
+Remember = Callable[[str], None]
 
 SessionId = str | int
 """A session id as the server returned it: digits, as a string or an int."""
@@ -79,10 +82,12 @@ class AsyncChatSession:
 
     def __init__(
         self,
-        send: Callable[[str, str | None], Awaitable[ChatResponse]],
-        stream: Callable[[str, str | None, Callable[[str], None]], ChatStream],
+        send: Callable[..., Awaitable[ChatResponse]],
+        stream: Callable[..., ChatStream],
         session_id: str | None,
     ) -> None:
+        # `send(prompt, session_id, **extras)` and `stream(prompt, session_id, remember,
+        # **extras)`: the resource's own calls with the conversation's fixed arguments bound.
         self._send = send
         self._stream = stream
         self._session_id = session_id
@@ -92,16 +97,43 @@ class AsyncChatSession:
         """The conversation's id on the server; None until the first answer named it."""
         return self._session_id
 
-    async def send(self, prompt: str) -> ChatResponse:
+    async def send(
+        self,
+        prompt: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> ChatResponse:
         """Ask the next question and wait for the whole answer."""
-        answer = await self._send(prompt, self._session_id)
+        answer = await self._send(
+            prompt,
+            self._session_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
         if answer.session_id:
             self._remember(answer.session_id)
         return answer
 
-    def stream(self, prompt: str) -> ChatStream:
+    def stream(
+        self,
+        prompt: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> ChatStream:
         """Ask the next question and stream the answer; the session id is taken from it."""
-        return self._stream(prompt, self._session_id, self._remember)
+        return self._stream(
+            prompt,
+            self._session_id,
+            self._remember,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+        )
 
     def _remember(self, session_id: str) -> None:
         self._session_id = _ServerSessionId(session_id)
@@ -137,6 +169,9 @@ class AsyncChat(AsyncResource):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `prompt` about the videos `video_nos` and return the whole answer.
 
@@ -144,7 +179,11 @@ class AsyncChat(AsyncResource):
         """
         body = self._body(video_nos, prompt, session_id, unique_id)
         return await self._pipeline.request(
-            CHAT, json=body, cast_to=ChatResponse, keep_envelope=True
+            CHAT,
+            json=body,
+            cast_to=ChatResponse,
+            keep_envelope=True,
+            extras=self._extras(extra_headers, extra_query, extra_body),
         )
 
     def stream(
@@ -154,13 +193,22 @@ class AsyncChat(AsyncResource):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatStream:
         """Ask `prompt` about the videos `video_nos` and stream the answer as typed events.
 
         Arguments are checked now; the request goes out on `async with` or the first iteration.
         """
         body = self._body(video_nos, prompt, session_id, unique_id)
-        return chat_stream(self._pipeline, CHAT_STREAM, body, CHAT_DECODER)
+        return chat_stream(
+            self._pipeline,
+            CHAT_STREAM,
+            body,
+            CHAT_DECODER,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     def session(
         self,
@@ -173,12 +221,13 @@ class AsyncChat(AsyncResource):
         videos = string_list("video_nos", video_nos)
         scope = self._unique_id(unique_id)
 
-        async def send(prompt: str, sid: str | None) -> ChatResponse:
-            return await self.send(videos, prompt, session_id=sid, unique_id=scope)
+        async def send(prompt: str, sid: str | None, **extras: Any) -> ChatResponse:
+            return await self.send(videos, prompt, session_id=sid, unique_id=scope, **extras)
 
-        def stream(prompt: str, sid: str | None, remember: Callable[[str], None]) -> ChatStream:
+        def stream(prompt: str, sid: str | None, remember: Remember, **extras: Any) -> ChatStream:
             body = self._body(videos, prompt, sid, scope)
-            return chat_stream(self._pipeline, CHAT_STREAM, body, CHAT_DECODER, remember)
+            checked = self._extras(**extras)
+            return chat_stream(self._pipeline, CHAT_STREAM, body, CHAT_DECODER, remember, checked)
 
         return AsyncChatSession(send, stream, session_id_value(session_id))
 
@@ -189,7 +238,7 @@ class AsyncMarketer(AsyncResource):
     def _body(
         self,
         prompt: str,
-        platform: Platform,
+        platform: Platform | str,
         session_id: SessionId | None,
         unique_id: str | None,
     ) -> dict[str, Any]:
@@ -197,16 +246,19 @@ class AsyncMarketer(AsyncResource):
             "prompt": non_empty("prompt", prompt),
             "session_id": session_id_value(session_id) or "",
             "unique_id": self._unique_id(unique_id),
-            "type": choice("platform", platform, get_args(Platform)),
+            "type": open_choice("platform", platform, get_args(Platform)),
         }
 
     async def send(
         self,
         prompt: str,
         *,
-        platform: Platform = "TIKTOK",
+        platform: Platform | str = "TIKTOK",
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `prompt` about the public videos of `platform` and return the whole answer.
 
@@ -214,41 +266,59 @@ class AsyncMarketer(AsyncResource):
         """
         body = self._body(prompt, platform, session_id, unique_id)
         return await self._pipeline.request(
-            MARKETER_CHAT, json=body, cast_to=ChatResponse, keep_envelope=True
+            MARKETER_CHAT,
+            json=body,
+            cast_to=ChatResponse,
+            keep_envelope=True,
+            extras=self._extras(extra_headers, extra_query, extra_body),
         )
 
     def stream(
         self,
         prompt: str,
         *,
-        platform: Platform = "TIKTOK",
+        platform: Platform | str = "TIKTOK",
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatStream:
         """Ask `prompt` about the public videos of `platform` and stream the answer.
 
         Arguments are checked now; the request goes out on `async with` or the first iteration.
         """
         body = self._body(prompt, platform, session_id, unique_id)
-        return chat_stream(self._pipeline, MARKETER_CHAT_STREAM, body, CHAT_DECODER)
+        return chat_stream(
+            self._pipeline,
+            MARKETER_CHAT_STREAM,
+            body,
+            CHAT_DECODER,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     def session(
         self,
         *,
-        platform: Platform = "TIKTOK",
+        platform: Platform | str = "TIKTOK",
         session_id: SessionId | None = None,
         unique_id: str | None = None,
     ) -> AsyncChatSession:
         """A conversation with the Video Marketer about `platform` (new, or `session_id`)."""
-        choice("platform", platform, get_args(Platform))
+        open_choice("platform", platform, get_args(Platform))
         scope = self._unique_id(unique_id)
 
-        async def send(prompt: str, sid: str | None) -> ChatResponse:
-            return await self.send(prompt, platform=platform, session_id=sid, unique_id=scope)
+        async def send(prompt: str, sid: str | None, **extras: Any) -> ChatResponse:
+            return await self.send(
+                prompt, platform=platform, session_id=sid, unique_id=scope, **extras
+            )
 
-        def stream(prompt: str, sid: str | None, remember: Callable[[str], None]) -> ChatStream:
+        def stream(prompt: str, sid: str | None, remember: Remember, **extras: Any) -> ChatStream:
             body = self._body(prompt, platform, sid, scope)
-            return chat_stream(self._pipeline, MARKETER_CHAT_STREAM, body, CHAT_DECODER, remember)
+            checked = self._extras(**extras)
+            return chat_stream(
+                self._pipeline, MARKETER_CHAT_STREAM, body, CHAT_DECODER, remember, checked
+            )
 
         return AsyncChatSession(send, stream, session_id_value(session_id))
 
@@ -271,11 +341,18 @@ class AsyncPersonal(AsyncResource):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatResponse:
         """Ask `prompt` about the user's media and return the whole answer."""
         body = self._body(prompt, session_id, unique_id)
         return await self._pipeline.request(
-            CHAT_PERSONAL, json=body, cast_to=ChatResponse, keep_envelope=True
+            CHAT_PERSONAL,
+            json=body,
+            cast_to=ChatResponse,
+            keep_envelope=True,
+            extras=self._extras(extra_headers, extra_query, extra_body),
         )
 
     def stream(
@@ -284,27 +361,40 @@ class AsyncPersonal(AsyncResource):
         *,
         session_id: SessionId | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> ChatStream:
         """Ask `prompt` about the user's media and stream the answer (text pieces only).
 
         Arguments are checked now; the request goes out on `async with` or the first iteration.
         """
         body = self._body(prompt, session_id, unique_id)
-        return chat_stream(self._pipeline, CHAT_PERSONAL_STREAM, body, PERSONAL_DECODER)
+        return chat_stream(
+            self._pipeline,
+            CHAT_PERSONAL_STREAM,
+            body,
+            PERSONAL_DECODER,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     def session(
-        self, *, session_id: SessionId | None = None, unique_id: str | None = None
+        self,
+        *,
+        session_id: SessionId | None = None,
+        unique_id: str | None = None,
     ) -> AsyncChatSession:
         """A personal conversation (new, or the existing `session_id`)."""
         scope = self._unique_id(unique_id)
 
-        async def send(prompt: str, sid: str | None) -> ChatResponse:
-            return await self.send(prompt, session_id=sid, unique_id=scope)
+        async def send(prompt: str, sid: str | None, **extras: Any) -> ChatResponse:
+            return await self.send(prompt, session_id=sid, unique_id=scope, **extras)
 
-        def stream(prompt: str, sid: str | None, remember: Callable[[str], None]) -> ChatStream:
+        def stream(prompt: str, sid: str | None, remember: Remember, **extras: Any) -> ChatStream:
             body = self._body(prompt, sid, scope)
+            checked = self._extras(**extras)
             return chat_stream(
-                self._pipeline, CHAT_PERSONAL_STREAM, body, PERSONAL_DECODER, remember
+                self._pipeline, CHAT_PERSONAL_STREAM, body, PERSONAL_DECODER, remember, checked
             )
 
         return AsyncChatSession(send, stream, session_id_value(session_id))

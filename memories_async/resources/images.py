@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from .._extras import Body, Headers, Query
 from .._form import media_metadata
 from .._pipeline import Endpoint
 from .._uploads import (
@@ -38,6 +39,9 @@ class AsyncImages(AsyncResource):
         latitude: float | str | None = None,
         longitude: float | str | None = None,
         on_progress: ProgressCallback | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> list[UploadedImage]:
         """Upload one image or several in one request (JPEG, PNG or WebP), streamed from disk.
 
@@ -61,6 +65,9 @@ class AsyncImages(AsyncResource):
             parts.append(FilePart("files", source))
         body = MultipartBody(list(fields.items()), parts, on_progress=on_progress)
         result = await self._pipeline.request(
-            UPLOAD_IMG, body=body, cast_to=list[UploadedImage] | None
+            UPLOAD_IMG,
+            body=body,
+            cast_to=list[UploadedImage] | None,
+            extras=self._extras(extra_headers, extra_query, extra_body),
         )
         return result or []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._errors import InvalidArgumentError
+from .._extras import Body, Headers, Query
 from .._pipeline import Endpoint
 from .._validate import positive_int
 from ..models.sessions import SessionDetail, SessionPage
@@ -32,18 +33,44 @@ class AsyncSessions(AsyncResource):
     newer vendor pages, not from the vendor documents.
     """
 
-    async def list(self, *, page: int = 1, unique_id: str | None = None) -> SessionPage:
+    async def list(
+        self,
+        *,
+        page: int = 1,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> SessionPage:
         """One page of your chat sessions, newest first, with their ids and titles.
 
         Contract inferred from outside the vendor documents (`GET list_sessions`).
         """
         params = {"page": positive_int("page", page), "unique_id": self._unique_id(unique_id)}
-        return await self._pipeline.request(LIST_SESSIONS, params=params, cast_to=SessionPage)
+        return await self._pipeline.request(
+            LIST_SESSIONS,
+            params=params,
+            cast_to=SessionPage,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
-    async def get(self, session_id: str | int, *, unique_id: str | None = None) -> SessionDetail:
+    async def get(
+        self,
+        session_id: str | int,
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> SessionDetail:
         """A session's title and messages (with the assistant's thinkings and references).
 
         Contract inferred from outside the vendor documents (`GET get_session_detail`).
         """
         params = {"sessionId": _session_id(session_id), "unique_id": self._unique_id(unique_id)}
-        return await self._pipeline.request(SESSION_DETAIL, params=params, cast_to=SessionDetail)
+        return await self._pipeline.request(
+            SESSION_DETAIL,
+            params=params,
+            cast_to=SessionDetail,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )

@@ -1,4 +1,5 @@
-"""The caller's video library: uploads, scrapers, listing, waiting, download and deletion."""
+"""The caller's video library: listing, waiting, download, deletion and what is in a video; the
+way in (uploads, scrapers) is inherited from `_video_intake`."""
 
 from __future__ import annotations
 
@@ -6,45 +7,23 @@ import builtins
 import os
 import time
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
-from urllib.parse import urlsplit
+from typing import Any, get_args
 
 import anyio
 
 from .._download import file_name_for, resolve_destination, save_response
-from .._errors import InvalidArgumentError, VideoProcessingError, WaitTimeoutError
-from .._form import media_metadata
+from .._errors import VideoProcessingError, WaitTimeoutError
+from .._extras import Body, Headers, Query
 from .._pipeline import Endpoint
-from .._uploads import (
-    FileInput,
-    FilePart,
-    MultipartBody,
-    ProgressCallback,
-    open_source,
-)
-from .._validate import choice, non_empty, number_range, positive_int, string_list
-from ..models.common import ScrapeTask
+from .._validate import non_empty, number_range, open_choice, positive_int, string_list
 from ..models.transcripts import SummaryType, Transcription, TranscriptionUpdate, VideoSummary
-from ..models.videos import UploadedVideo, Video, VideoPage, VideoStatus
-from ._base import AsyncResource
+from ..models.videos import Video, VideoMetadata, VideoPage, VideoStatus
+from ._video_intake import AsyncVideoIntake, Quality
 
-__all__ = ["AsyncVideos"]
+__all__ = ["AsyncVideos", "Quality"]
 
 _API = "/serve/api/v1/"
-UPLOAD = Endpoint("upload", "POST", _API + "upload", bucket="upload", idempotent=False)
-UPLOAD_URL = Endpoint("upload_url", "POST", _API + "upload_url", bucket="upload", idempotent=False)
-SCRAPER_URL = Endpoint(
-    "scraper_url", "POST", _API + "scraper_url", bucket="platform", idempotent=False
-)
-SCRAPER_URL_PUBLIC = Endpoint(
-    "scraper_url_public", "POST", _API + "scraper_url_public", bucket="platform", idempotent=False
-)
-SCRAPER = Endpoint("scraper", "POST", _API + "scraper", bucket="platform", idempotent=False)
-SCRAPER_PUBLIC = Endpoint(
-    "scraper_public", "POST", _API + "scraper_public", bucket="platform", idempotent=False
-)
 LIST_VIDEOS = Endpoint("list_videos", "POST", _API + "list_videos", bucket="list_videos")
 DELETE_VIDEOS = Endpoint("delete_videos", "POST", _API + "delete_videos", bucket="delete_videos")
 DOWNLOAD = Endpoint("download", "POST", _API + "download", bucket="download")
@@ -52,6 +31,8 @@ TRANSCRIPTION = Endpoint(
     "get_video_transcription", "GET", _API + "get_video_transcription", "video_transcription"
 )
 SUMMARY = Endpoint("generate_summary", "GET", _API + "generate_summary", bucket="summary")
+# Not in the v1.2 documents: the vendor's examples poll it; its bucket is a guess (API.md).
+GET_METADATA = Endpoint("get_metadata", "GET", _API + "get_metadata", bucket="list_videos")
 UPDATE_TRANSCRIPTION = Endpoint(
     "update_video_transcription",
     "POST",
@@ -63,187 +44,9 @@ UPDATE_TRANSCRIPTION = Endpoint(
 DELETE_BATCH = 100
 """The most video numbers one `delete_videos` request may carry."""
 
-Quality = Literal[1080, 720, 480, 260]
 
-_PLATFORM_HOSTS = {
-    "tiktok.com": "TIKTOK",
-    "youtube.com": "YOUTUBE",
-    "youtu.be": "YOUTUBE",
-    "instagram.com": "INSTAGRAM",
-}
-
-
-def _platform(field: str, url: str) -> str | None:
-    """The platform a URL belongs to (None for hosts we do not know), after checking it is one."""
-    parts = urlsplit(non_empty(field, url).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidArgumentError(field, f"must be an http(s) URL, got {url!r}")
-    host = parts.hostname.lower()
-    for domain, platform in _PLATFORM_HOSTS.items():
-        if host == domain or host.endswith("." + domain):
-            return platform
-    return None
-
-
-class AsyncVideos(AsyncResource):
+class AsyncVideos(AsyncVideoIntake):
     """`client.videos`: upload, list, wait for, download and delete videos."""
-
-    # -- uploads -----------------------------------------------------------------------------
-
-    async def upload(
-        self,
-        file: FileInput,
-        *,
-        unique_id: str | None = None,
-        callback: str | None = None,
-        datetime_taken: datetime | str | None = None,
-        camera_model: str | None = None,
-        latitude: float | str | None = None,
-        longitude: float | str | None = None,
-        on_progress: ProgressCallback | None = None,
-        filename: str | None = None,
-    ) -> UploadedVideo:
-        """Upload a video file of any size: a path, bytes, or a seekable binary file object
-        (sync or async, read from its current position). `filename` is the name the video gets
-        (default: the file's own name, else `video.mp4`): handy for a browser upload held in a
-        temporary file.
-
-        The file is streamed from disk in worker threads, so memory stays flat and the event loop
-        keeps running; `on_progress(sent, total)` (sync or async) follows the request body's
-        bytes as they leave, and starts again from 0 if a failed attempt is retried.
-        `callback` is a URL the vendor POSTs the parse status to (see `memories_async.callbacks`);
-        `datetime_taken` takes a datetime (its wall-clock time) or `"YYYY-MM-DD HH:MM:SS"`.
-        """
-        fields = {"unique_id": self._unique_id(unique_id)}
-        if callback is not None:
-            fields["callback"] = non_empty("callback", callback)
-        fields.update(
-            media_metadata(
-                datetime_taken=datetime_taken,
-                camera_model=camera_model,
-                latitude=latitude,
-                longitude=longitude,
-            )
-        )
-        source = await open_source("file", file, default_name="video.mp4", filename=filename)
-        body = MultipartBody(
-            list(fields.items()), [FilePart("file", source)], on_progress=on_progress
-        )
-        return await self._pipeline.request(UPLOAD, body=body, cast_to=UploadedVideo)
-
-    async def upload_url(
-        self,
-        url: str,
-        *,
-        unique_id: str | None = None,
-        callback: str | None = None,
-        datetime_taken: datetime | str | None = None,
-        camera_model: str | None = None,
-        latitude: float | str | None = None,
-        longitude: float | str | None = None,
-    ) -> UploadedVideo:
-        """Have the vendor fetch a video from a direct, playable URL (no platform pages).
-
-        For TikTok, YouTube or Instagram post pages use `scrape`.
-        """
-        _platform("url", url)
-        form: dict[str, Any] = {"url": url.strip(), "unique_id": self._unique_id(unique_id)}
-        if callback is not None:
-            form["callback"] = non_empty("callback", callback)
-        form.update(
-            media_metadata(
-                datetime_taken=datetime_taken,
-                camera_model=camera_model,
-                latitude=latitude,
-                longitude=longitude,
-            )
-        )
-        return await self._pipeline.request(UPLOAD_URL, data=form, cast_to=UploadedVideo)
-
-    async def scrape(
-        self,
-        urls: Iterable[str],
-        *,
-        public: bool = False,
-        quality: Quality | None = None,
-        callback_url: str | None = None,
-        unique_id: str | None = None,
-    ) -> ScrapeTask:
-        """Index videos from TikTok, YouTube or Instagram post URLs, all from one platform.
-
-        With `public=True` they go to the shared public library (permanent, searchable by
-        everyone) rather than yours. `quality` caps the resolution of YouTube videos. The
-        answer is a task: follow it with `client.tasks.get(task.task_id)` or your callback.
-        """
-        items = string_list("urls", urls)
-        found = (_platform(f"urls[{i}]", u) for i, u in enumerate(items))
-        platforms = {p for p in found if p is not None}
-        if len(platforms) > 1:
-            raise InvalidArgumentError(
-                "urls", f"must all come from one platform, got {', '.join(sorted(platforms))}"
-            )
-        body: dict[str, Any] = {"video_urls": [u.strip() for u in items]}
-        if quality is not None:
-            body["quality"] = choice("quality", quality, get_args(Quality))
-        return await self._start_scrape(
-            body, callback_url, public, unique_id, private=SCRAPER_URL, shared=SCRAPER_URL_PUBLIC
-        )
-
-    async def scrape_creator(
-        self,
-        creator_url: str,
-        *,
-        public: bool = False,
-        max_videos: int | None = None,
-        callback_url: str | None = None,
-        unique_id: str | None = None,
-    ) -> ScrapeTask:
-        """Index the latest videos of a creator (a TikTok, YouTube or Instagram profile URL).
-
-        `max_videos` is sent as `scraper_cnt`. This contract (`scraper` / `scraper_public`)
-        comes from public clients and newer vendor pages, not from the vendor documents.
-        """
-        if _platform("creator_url", creator_url) is None:
-            raise InvalidArgumentError(
-                "creator_url", f"must be a TikTok, YouTube or Instagram URL, got {creator_url!r}"
-            )
-        body: dict[str, Any] = {"username": creator_url.strip()}
-        if max_videos is not None:
-            body["scraper_cnt"] = positive_int("max_videos", max_videos)
-        return await self._start_scrape(
-            body,
-            callback_url,
-            public,
-            unique_id,
-            private=SCRAPER,
-            shared=SCRAPER_PUBLIC,
-            shared_takes_unique_id=True,  # API.md gives scraper_public the same body as scraper
-        )
-
-    async def _start_scrape(
-        self,
-        body: dict[str, Any],
-        callback_url: str | None,
-        public: bool,
-        unique_id: str | None,
-        *,
-        private: Endpoint,
-        shared: Endpoint,
-        shared_takes_unique_id: bool = False,
-    ) -> ScrapeTask:
-        """Send a scraper request to the public library's endpoint or to the caller's own."""
-        if callback_url is not None:
-            body["callback_url"] = non_empty("callback_url", callback_url)
-        if public:
-            if shared_takes_unique_id:
-                body["unique_id"] = self._unique_id(unique_id)
-            elif unique_id is not None:
-                raise InvalidArgumentError(
-                    "unique_id", f"{shared.name} takes no unique_id (the public library has none)"
-                )
-            return await self._pipeline.request(shared, json=body, cast_to=ScrapeTask)
-        body["unique_id"] = self._unique_id(unique_id)
-        return await self._pipeline.request(private, json=body, cast_to=ScrapeTask)
 
     # -- the library -------------------------------------------------------------------------
 
@@ -256,6 +59,9 @@ class AsyncVideos(AsyncResource):
         video_no: str | None = None,
         status: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> VideoPage:
         """One page of your videos, filtered by name (partial match), number or status."""
         body: dict[str, Any] = {
@@ -268,8 +74,13 @@ class AsyncVideos(AsyncResource):
         if video_no is not None:
             body["video_no"] = non_empty("video_no", video_no)
         if status is not None:
-            body["status"] = choice("status", status, VideoStatus.ALL)
-        return await self._pipeline.request(LIST_VIDEOS, json=body, cast_to=VideoPage)
+            body["status"] = open_choice("status", status, VideoStatus.ALL)
+        return await self._pipeline.request(
+            LIST_VIDEOS,
+            json=body,
+            cast_to=VideoPage,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     async def iter(
         self,
@@ -279,6 +90,9 @@ class AsyncVideos(AsyncResource):
         video_no: str | None = None,
         status: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> AsyncIterator[Video]:
         """Every video that matches the filters, fetching page after page as you iterate."""
         page = 1
@@ -290,6 +104,9 @@ class AsyncVideos(AsyncResource):
                 video_no=video_no,
                 status=status,
                 unique_id=unique_id,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
             )
             for video in result.videos:
                 yield video
@@ -297,7 +114,15 @@ class AsyncVideos(AsyncResource):
                 return
             page += 1
 
-    async def delete(self, video_nos: Iterable[str], *, unique_id: str | None = None) -> None:
+    async def delete(
+        self,
+        video_nos: Iterable[str],
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> None:
         """Delete videos and everything derived from them, for good.
 
         Any number of video numbers is accepted (duplicates are sent once): they go in requests
@@ -307,7 +132,13 @@ class AsyncVideos(AsyncResource):
         params = {"unique_id": self._unique_id(unique_id)}
         for start in range(0, len(items), DELETE_BATCH):
             batch = items[start : start + DELETE_BATCH]
-            await self._pipeline.request(DELETE_VIDEOS, params=params, json=batch, cast_to=None)
+            await self._pipeline.request(
+                DELETE_VIDEOS,
+                params=params,
+                json=batch,
+                cast_to=None,
+                extras=self._extras(extra_headers, extra_query, extra_body),
+            )
 
     async def wait_until_parsed(
         self,
@@ -316,6 +147,9 @@ class AsyncVideos(AsyncResource):
         timeout: float | None = 600.0,
         poll_interval: float = 5.0,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> Video:
         """Poll a video until it is parsed (`PARSE`) and return it.
 
@@ -330,7 +164,13 @@ class AsyncVideos(AsyncResource):
         deadline = None if timeout is None else time.monotonic() + timeout
         last: Video | None = None
         while True:
-            page = await self.list(video_no=video_no, unique_id=unique_id)
+            page = await self.list(
+                video_no=video_no,
+                unique_id=unique_id,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+                extra_body=extra_body,
+            )
             last = next((v for v in page.videos if v.video_no == video_no), last)
             if last is not None and last.is_parsed:
                 return last
@@ -355,7 +195,14 @@ class AsyncVideos(AsyncResource):
             await anyio.sleep(delay)
 
     async def download(
-        self, video_no: str, dest: str | os.PathLike[str], *, unique_id: str | None = None
+        self,
+        video_no: str,
+        dest: str | os.PathLike[str],
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> Path:
         """Download a video's original file to `dest` and return the path written.
 
@@ -368,30 +215,82 @@ class AsyncVideos(AsyncResource):
         target = await resolve_destination(dest, file_name_for(video_no))
         body = {"video_no": video_no, "unique_id": self._unique_id(unique_id)}
         async with self._pipeline.stream(
-            DOWNLOAD, json=body, accept="application/octet-stream"
+            DOWNLOAD,
+            json=body,
+            accept="application/octet-stream",
+            extras=self._extras(extra_headers, extra_query, extra_body),
         ) as response:
             return await save_response(response, target, endpoint=DOWNLOAD.name)
 
     # -- what is in a video ------------------------------------------------------------------
 
-    async def transcription(self, video_no: str, *, unique_id: str | None = None) -> Transcription:
+    async def metadata(
+        self,
+        video_no: str,
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> VideoMetadata:
+        """A video's metadata and indexing status (`GET get_metadata`), every field kept.
+
+        `is_parsed` / `is_failed` read its status as `wait_until_parsed` does.
+        """
+        params = {
+            "video_no": non_empty("video_no", video_no),
+            "unique_id": self._unique_id(unique_id),
+        }
+        return await self._pipeline.request(
+            GET_METADATA,
+            params=params,
+            cast_to=VideoMetadata,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
+
+    async def transcription(
+        self,
+        video_no: str,
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
+    ) -> Transcription:
         """What a parsed video shows and says, segment by segment with start and end times."""
         params = {
             "video_no": non_empty("video_no", video_no),
             "unique_id": self._unique_id(unique_id),
         }
-        return await self._pipeline.request(TRANSCRIPTION, params=params, cast_to=Transcription)
+        return await self._pipeline.request(
+            TRANSCRIPTION,
+            params=params,
+            cast_to=Transcription,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     async def summary(
-        self, video_no: str, type: SummaryType = "CHAPTER", *, unique_id: str | None = None
+        self,
+        video_no: str,
+        type: SummaryType | str = "CHAPTER",
+        *,
+        unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> VideoSummary:
         """A parsed video's summary: by time (`CHAPTER`) or by subject (`TOPIC`)."""
         params = {
             "video_no": non_empty("video_no", video_no),
-            "type": choice("type", type, get_args(SummaryType)),
+            "type": open_choice("type", type, get_args(SummaryType)),
             "unique_id": self._unique_id(unique_id),
         }
-        return await self._pipeline.request(SUMMARY, params=params, cast_to=VideoSummary)
+        return await self._pipeline.request(
+            SUMMARY,
+            params=params,
+            cast_to=VideoSummary,
+            extras=self._extras(extra_headers, extra_query, extra_body),
+        )
 
     async def update_transcription(
         self,
@@ -400,6 +299,9 @@ class AsyncVideos(AsyncResource):
         *,
         callback: str | None = None,
         unique_id: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        extra_body: Body | None = None,
     ) -> TranscriptionUpdate:
         """Redo a video's transcription, guided by `prompt`; `callback` hears when it is done.
 
@@ -414,5 +316,8 @@ class AsyncVideos(AsyncResource):
         if callback is not None:
             body["callback"] = non_empty("callback", callback)
         return await self._pipeline.request(
-            UPDATE_TRANSCRIPTION, json=body, cast_to=TranscriptionUpdate
+            UPDATE_TRANSCRIPTION,
+            json=body,
+            cast_to=TranscriptionUpdate,
+            extras=self._extras(extra_headers, extra_query, extra_body),
         )

@@ -6,13 +6,14 @@ import gc
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.lowlevel
 import httpx
 
 from memories_async import ChatEvent, RetryPolicy, StreamError
-from memories_async._stream import CHAT_DECODER, ChatStream, EventDecoder
+from memories_async._stream import CHAT_DECODER, ChatStream, EventDecoder, EventStream
 from tests._support import checked_out_connections
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "chat"
@@ -27,15 +28,26 @@ def fixture_bytes(name: str) -> bytes:
 
 
 class Chunks(httpx.AsyncByteStream):
-    """A response body delivered in exactly the given pieces."""
+    """A response body delivered in exactly the given pieces.
+
+    An iterator rather than an async generator: httpx does not close the iterator of a body
+    it stops reading, and trio warns about a generator left to the garbage collector."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self.chunks = list(chunks)
         self.closed = False
+        self._next = 0
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk in self.chunks:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._next = 0
+        return self
+
+    async def __anext__(self) -> bytes:
+        await anyio.lowlevel.checkpoint()
+        if self._next >= len(self.chunks):
+            raise StopAsyncIteration
+        self._next += 1
+        return self.chunks[self._next - 1]
 
     async def aclose(self) -> None:
         self.closed = True
@@ -105,3 +117,43 @@ async def dropped_streams_released(http: httpx.AsyncClient) -> bool:
         await anyio.lowlevel.checkpoint()
     gc.collect()
     return await poll(lambda: checked_out_connections(http) == 0)
+
+
+class Boom(Exception):
+    """The exception a reader raises to leave a stream (`leave_early`)."""
+
+
+async def leave_early(stream: EventStream[Any, Any], mode: str, managed: bool, after: int) -> None:
+    """Read `after` events of `stream`, then leave it the way `mode` says: `break`, `cancel`
+    (its scope cancelled) or `exception`; inside `async with` when `managed`, else with a bare
+    `async for` that holds the only reference, so only the stream's finalizer can close it."""
+    seen = 0
+    with anyio.CancelScope() as scope:
+        try:
+            iterator: EventStream[Any, Any] | None = stream
+            del stream  # the loop below holds the only reference
+            assert iterator is not None
+            if managed:
+                async with iterator:
+                    async for _ in iterator:
+                        seen += 1
+                        if seen > after:
+                            if mode == "break":
+                                break
+                            if mode == "cancel":
+                                scope.cancel()
+                                await anyio.lowlevel.checkpoint()
+                            raise Boom
+            else:
+                async for _ in iterator:
+                    seen += 1
+                    if seen > after:
+                        if mode == "break":
+                            break
+                        if mode == "cancel":
+                            scope.cancel()
+                            continue  # cancelled at the stream's next read
+                        raise Boom
+            del iterator
+        except (Boom, StreamError):
+            pass

@@ -13,6 +13,7 @@ import pytest
 
 from memories_async import ChatStream, ContentEvent, StreamError
 from memories_async._stream import CHAT_DECODER
+from tests._support import on_both_backends
 from tests.chat._support import Chunks, poll, stream_over
 
 BODY = [
@@ -22,6 +23,7 @@ BODY = [
 ]
 
 
+@on_both_backends
 async def test_aclose_drops_the_rest_and_final_then_says_closed() -> None:
     stream, body = stream_over(BODY)
     assert repr(stream) == "<ChatStream chat_stream new session_id=None>"
@@ -37,6 +39,7 @@ async def test_aclose_drops_the_rest_and_final_then_says_closed() -> None:
     assert caught.value.reason == "closed" and caught.value.partial_text == "one"
 
 
+@on_both_backends
 async def test_the_end_closes_the_response_before_the_caller_reads_it() -> None:
     stream, body = stream_over(BODY)
     pieces = [p async for p in stream.text_stream]
@@ -45,6 +48,7 @@ async def test_the_end_closes_the_response_before_the_caller_reads_it() -> None:
     assert (await stream.final()).content == "onetwo"
 
 
+@on_both_backends
 async def test_an_error_inside_open_leaves_nothing_open() -> None:
     async def refuse() -> httpx.Response:
         raise OSError("no route")
@@ -56,6 +60,7 @@ async def test_an_error_inside_open_leaves_nothing_open() -> None:
     assert [e async for e in stream] == []
 
 
+@on_both_backends
 async def test_a_stream_dropped_on_another_thread_is_closed_on_its_loop() -> None:
     stream, body = stream_over(BODY)
     await stream.__anext__()
@@ -83,6 +88,7 @@ def test_a_stream_dropped_after_its_loop_closed_is_quiet() -> None:
     assert not body.closed
 
 
+@on_both_backends
 async def test_cancelled_while_waiting_for_the_body_closes_it() -> None:
     started = anyio.Event()
     body = Chunks([])

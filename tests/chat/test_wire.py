@@ -4,7 +4,7 @@ anything is sent."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ import respx
 
 from memories_async import AsyncMemories, ChatResponse, InvalidArgumentError
 from memories_async.legacy import AsyncLegacyChat, LegacyTurn
-from tests._support import load_fixture
+from tests._support import load_fixture, on_both_backends
 from tests.chat._support import FAST, SSE_HEADERS
 
 API = "https://api.memories.ai/serve/api/v1"
@@ -24,9 +24,9 @@ PIECE = b'data: {"type": "content", "role": "assistant", "content": "Hi", "sessi
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[AsyncMemories]:
-    async with AsyncMemories(KEY, rate_limits=False, max_retries=FAST, unique_id="team") as c:
-        yield c
+def client() -> AsyncMemories:
+    """Unopened: each test runs under both backends (`on_both_backends`), which closes it."""
+    return AsyncMemories(KEY, rate_limits=False, max_retries=FAST, unique_id="team")
 
 
 @pytest.fixture
@@ -45,6 +45,7 @@ def body_of(route: respx.Route, call: int = -1) -> Any:
     return json.loads(request.content)
 
 
+@on_both_backends
 async def test_chat_send_and_stream_on_the_wire(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -75,6 +76,7 @@ async def test_chat_send_and_stream_on_the_wire(
     assert body_of(stream) == {"video_nos": ["VI1"], "prompt": "Summarize", "unique_id": "other"}
 
 
+@on_both_backends
 async def test_the_documented_request_shapes(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -97,6 +99,7 @@ async def test_the_documented_request_shapes(
     assert route.calls[0].request.headers["authorization"] == KEY  # raw key, no "Bearer"
 
 
+@on_both_backends
 async def test_marketer_and_personal_answers(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -123,6 +126,7 @@ async def test_marketer_and_personal_answers(
     assert (second.content, second.session_id) == ("This is...", "sess_12345")
 
 
+@on_both_backends
 async def test_a_session_sends_the_id_the_server_returned(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -135,6 +139,7 @@ async def test_a_session_sends_the_id_the_server_returned(
     assert repr(session) == "<AsyncChatSession session_id='42'>"
 
 
+@on_both_backends
 async def test_a_personal_session_sends_back_a_non_numeric_id_the_server_gave(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -153,6 +158,7 @@ async def test_a_personal_session_sends_back_a_non_numeric_id_the_server_gave(
     assert session.session_id == "sess_12345"
 
 
+@on_both_backends
 async def test_legacy_wire_format(router: respx.MockRouter) -> None:
     documented = load_fixture("chat/legacy_chat_request.json")
     route = router.post(LEGACY).mock(
@@ -197,11 +203,12 @@ async def test_legacy_wire_format(router: respx.MockRouter) -> None:
         (lambda c: c.chat.stream(["VI1"], "p", unique_id=""), "unique_id"),
         (lambda c: c.chat.session([]), "video_nos"),
         (lambda c: c.marketer.stream("p", platform="tiktok"), "platform"),
-        (lambda c: c.marketer.session(platform="VIMEO"), "platform"),
+        (lambda c: c.marketer.session(platform="Tiktok"), "platform"),
         (lambda c: c.personal.stream(""), "prompt"),
         (lambda c: c.personal.session(session_id="sess_1"), "session_id"),
     ],
 )
+@on_both_backends
 async def test_bad_arguments_are_refused_before_any_request(
     client: AsyncMemories, router: respx.MockRouter, call: Any, field: str
 ) -> None:
@@ -215,12 +222,13 @@ async def test_bad_arguments_are_refused_before_any_request(
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda c: c.marketer.send("p", platform="TWITCH"), "platform"),
+        (lambda c: c.marketer.send("p", platform="youtube"), "platform"),
         (lambda c: c.personal.send("p", session_id="x1"), "session_id"),
         (lambda c: c.chat.send(["VI1"], ""), "prompt"),
         (lambda c: c.chat.send([], "p"), "video_nos"),
     ],
 )
+@on_both_backends
 async def test_send_validates_before_any_request_too(
     client: AsyncMemories, router: respx.MockRouter, call: Any, field: str
 ) -> None:
@@ -229,6 +237,7 @@ async def test_send_validates_before_any_request_too(
     assert not router.calls
 
 
+@on_both_backends
 async def test_legacy_arguments_are_checked(router: respx.MockRouter) -> None:
     with pytest.raises(InvalidArgumentError, match="access_token"):
         AsyncLegacyChat(" ")
@@ -252,6 +261,7 @@ class Recording:
         self.buckets.append(bucket)
 
 
+@on_both_backends
 async def test_streams_and_their_retries_go_through_the_rate_buckets(
     router: respx.MockRouter,
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from memories_async import AsyncMemories, Rate, ThinkingEvent
 from memories_async.emulator import Emulator, serve
-from tests._support import checked_out_connections, load_fixture
+from tests._support import HTTPX_INNER_GENERATORS, checked_out_connections, load_fixture
 from tests.chat._support import RACE, dropped_streams_released
 from tests.core.test_limits import Recorder, fresh_key, most_in_any_window, search_many
 
@@ -39,13 +39,6 @@ def test_calls_and_a_file_upload(base_url: str, tmp_path: Path, anyio_backend: s
             assert video.video_no in {v.video_no for v in listed.videos}
 
     anyio.run(main, backend=anyio_backend)
-
-
-# A body read only in part leaves httpx's and httpcore's own nested body generators unexhausted
-# (aiter_bytes closes, the aiter_raw inside it cannot be reached); trio warns when it finalizes
-# them. That is httpx's to fix (encode/httpx#3686); the connection itself is released, as
-# checked here.
-HTTPX_INNER_GENERATORS = "ignore:Async generator 'http(x|core)\\._:ResourceWarning"
 
 
 @pytest.mark.filterwarnings(HTTPX_INNER_GENERATORS)

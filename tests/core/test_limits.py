@@ -7,14 +7,19 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
 
 import anyio
+import httpcore
 import httpx
 import pytest
 
 from memories_async import AsyncMemories, InvalidArgumentError, NoRateLimiter, Rate
 from memories_async._limits import AccountRateLimiter, _Ledger, account_fingerprint
-from tests._support import load_fixture
+from memories_async._pools import cold_probe
+from memories_async.emulator import Emulator, serve
+from tests._support import collector_held, load_fixture
 
 SEARCH_OK = load_fixture("core/search_by_video.json")
 
@@ -52,9 +57,11 @@ def fresh_key() -> str:
 
 
 async def search_many(client: AsyncMemories, count: int) -> None:
-    async with anyio.create_task_group() as tg:
-        for _ in range(count):
-            tg.start_soon(client.search.videos, "boat")
+    """`count` searches at once, timed at the transport with the collector held off."""
+    with collector_held():
+        async with anyio.create_task_group() as tg:
+            for _ in range(count):
+                tg.start_soon(client.search.videos, "boat")
     await client.http_client.aclose()
 
 
@@ -179,21 +186,62 @@ def test_a_busy_bucket_spaces_departures_to_widen_each_window_by_the_guard() -> 
     assert 10 * spacing == pytest.approx(1.0 + _Ledger.WINDOW_GUARD)
 
 
-def test_the_first_departure_of_a_burst_holds_the_next_one_back(
+def test_the_first_departure_of_a_burst_holds_back_the_one_that_closes_its_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [100.0]
     monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
     ledger = _Ledger()
-    spacing = 0.1
-    assert ledger.try_depart(spacing) == 0.0  # first use: a cold start
-    assert ledger.try_depart(spacing) == pytest.approx(spacing + _Ledger.COLD_START)
+    spacing, limit = 0.1, 3
+    assert ledger.try_depart(spacing, limit) == 0.0  # first use: a cold start
+    for _ in range(limit - 1):  # the rest of the first window: the usual spacing
+        assert ledger.try_depart(spacing, limit) == pytest.approx(spacing)
+        clock[0] += spacing
+        assert ledger.try_depart(spacing, limit) == 0.0
+    # The departure `limit` places on would close the window the late first arrival opened.
+    assert ledger.try_depart(spacing, limit) == pytest.approx(spacing + _Ledger.COLD_START)
     clock[0] += spacing + _Ledger.COLD_START
-    assert ledger.try_depart(spacing) == 0.0  # mid-burst: no allowance
-    assert ledger.try_depart(spacing) == pytest.approx(spacing)
+    assert ledger.try_depart(spacing, limit) == 0.0
+    assert ledger.try_depart(spacing, limit) == pytest.approx(spacing)  # paid once per burst
+    clock[0] += spacing
+    assert ledger.try_depart(spacing, limit) == 0.0
     clock[0] += spacing + _Ledger.IDLE  # free for IDLE past its slot: a new burst
-    assert ledger.try_depart(spacing) == 0.0
-    assert ledger.try_depart(spacing) == pytest.approx(spacing + _Ledger.COLD_START)
+    assert ledger.try_depart(spacing, limit) == 0.0
+    assert ledger.try_depart(spacing, limit) == pytest.approx(spacing)
+
+
+def test_a_one_per_period_bucket_pays_the_room_on_its_second_departure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    ledger = _Ledger()
+    assert ledger.try_depart(1.01, 1) == 0.0
+    assert ledger.try_depart(1.01, 1) == pytest.approx(1.01 + _Ledger.COLD_START)
+
+
+def test_the_expected_wait_names_the_slot_a_caller_would_get(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    ledger = _Ledger()
+    spacing, limit = 0.1, 3
+    waits = []
+    for _ in range(6):  # callers joining an idle bucket's queue at once
+        waits.append(ledger.expected_wait(spacing, limit))
+        ledger.queue(+1)
+    room = _Ledger.COLD_START
+    expected = [0, spacing, 2 * spacing, 3 * spacing + room, 4 * spacing + room, 5 * spacing + room]
+    assert waits == pytest.approx(expected)
+    departures = []
+    while len(departures) < 6:  # and the ledger lets them leave exactly then
+        wait = ledger.try_depart(spacing, limit)
+        if wait == 0:
+            departures.append(clock[0] - 100.0)
+            ledger.queue(-1)
+        clock[0] += wait
+    assert departures == pytest.approx(expected)
 
 
 async def test_a_late_first_arrival_does_not_overfill_the_window_it_opens() -> None:
@@ -212,3 +260,87 @@ async def test_a_late_first_arrival_does_not_overfill_the_window_it_opens() -> N
     await search_many(client, 21)
     assert len(times) == 21
     assert most_in_any_window(times, 0.5) <= 10
+
+
+class SlowConnect(httpcore.AsyncNetworkBackend):
+    """Opens real loopback connections, each `delay` seconds late: a far server's handshake."""
+
+    def __init__(self, delay: float) -> None:
+        self._real = httpcore.AnyIOBackend()
+        self._delay = delay
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        await anyio.sleep(self._delay)
+        return await self._real.connect_tcp(*args, **kwargs)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._real.sleep(seconds)
+
+
+def slow_connecting_client(key: str, url: str) -> AsyncMemories:
+    transport = httpx.AsyncHTTPTransport()
+    transport._pool = httpcore.AsyncConnectionPool(network_backend=SlowConnect(0.06))
+    http = httpx.AsyncClient(transport=transport)
+    return AsyncMemories(key, http_client=http, vlm_base_url=url + "/serve/api/v2")
+
+
+def test_a_pool_with_an_idle_connection_is_warm_and_other_transports_cannot_tell() -> None:
+    mocked = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    assert cold_probe(mocked, "https://api.memories.ai") is None
+
+    async def main() -> None:
+        with Emulator(rate_limits=False) as emu, serve(emu) as url:
+            async with httpx.AsyncClient() as http:
+                probe = cold_probe(http, url)
+                assert probe is not None and probe()  # nothing open yet
+                await http.get(url + "/")
+                assert not probe()  # its connection is back in the pool, idle
+                assert cold_probe(http, "http://127.0.0.1:9")() is True  # another origin
+
+    anyio.run(main)
+
+
+def test_a_request_that_opens_a_connection_holds_back_the_one_that_closes_its_window() -> None:
+    # A second client's first request of a 1-per-second bucket connects 60 ms late; the next
+    # request, over a warm connection on the usual spacing, would reach the server 0.95 s after
+    # it. Told the first was cold, the ledger holds that one back and the emulator refuses none.
+    key = fresh_key()
+
+    async def main() -> None:
+        with Emulator(parse_delay=0) as emu, serve(emu) as url, collector_held():
+            first = slow_connecting_client(key, url)
+            second = slow_connecting_client(key, url)
+            async with first, second, first.http_client, second.http_client:
+                for client in (first, first, second, first):
+                    await client.vision.complete("Describe it", image_url="https://c.example/a.jpg")
+            arrivals = [r.time for r in emu.requests if r.endpoint == "vu_chat_completions"]
+            assert emu.rate_limits.rejected == {}, [b - a for a, b in pairwise(arrivals)]
+            assert len(arrivals) == 4
+
+    anyio.run(main)
+
+
+def test_each_cold_departure_owes_room_to_the_one_that_closes_its_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    ledger = _Ledger()
+    spacing, limit = 0.1, 2
+    room = _Ledger.COLD_START
+    cold = {3, 4}  # departures 3 and 4 open connections; 1 opens the burst
+
+    def depart(number: int) -> float:
+        waited = 0.0
+        while wait := ledger.try_depart(spacing, limit, lambda: number in cold):
+            waited += wait
+            clock[0] += wait
+        return waited
+
+    waits = [depart(n) for n in range(1, 8)]
+    # 3 waits for the room of 1, 5 for the room of 3 (which covers 4's); the rest the spacing.
+    assert waits == pytest.approx(
+        [0, spacing, spacing + room, spacing, spacing + room, spacing, spacing]
+    )
+    ledger.queue(+1)  # a caller waiting, and a warm one asking: no room owed any more
+    assert ledger.expected_wait(spacing, limit) == pytest.approx(2 * spacing)

@@ -59,4 +59,20 @@ async def test_outside_with_raw_response_nothing_is_kept() -> None:
     ok = httpx.Response(200, json=SEARCH_OK, headers={"x-request-id": "req-8"})
     async with vendor(ok) as http, AsyncMemories(KEY, http_client=http, rate_limits=False) as c:
         await c.search.videos("boat")
-    assert _raw._capture.get() is None
+    assert _raw.capture.get() is None
+
+
+def test_the_blocking_client_gives_the_same_raw_response() -> None:
+    from memories_async import Memories
+
+    ok = httpx.Response(200, json=SEARCH_OK, headers={"x-request-id": "req-9"})
+    with Memories(KEY, http_client=vendor(ok), rate_limits=False) as client:
+        raw = client.with_raw_response.search.videos("boat", top_k=3)
+        assert raw.parsed == client.search.videos("boat", top_k=3)
+        with pytest.raises(AttributeError, match="stream carries its own"):
+            client.with_raw_response.chat.stream  # noqa: B018
+        with pytest.raises(AttributeError, match="wraps resources"):
+            client.with_raw_response.close  # noqa: B018
+    assert isinstance(raw, RawResponse)
+    assert raw.status_code == 200 and raw.request_id == "req-9"
+    assert all(isinstance(clip, SearchClip) for clip in raw.parsed)

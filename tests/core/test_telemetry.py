@@ -178,3 +178,22 @@ def test_an_opentelemetry_without_its_trace_module_is_as_good_as_none() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_without_a_tracer_provider_no_span_is_started() -> None:
+    # opentelemetry-api is often installed as someone else's dependency, with no provider set
+    # up: a call must not pay for starting a span nobody records. A fresh process, since a
+    # provider can be set only once per process and this module's fixture sets one.
+    import subprocess
+    import sys
+
+    script = (
+        "from unittest import mock\n"
+        "from opentelemetry import trace\n"
+        "from memories_async._telemetry import start_call\n"
+        "from memories_async.resources.search import SEARCH\n"
+        "with mock.patch.object(trace.ProxyTracer, 'start_span') as start:\n"
+        "    assert start_call(SEARCH) is None\n"
+        "assert not start.called, 'a span was started'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)

@@ -21,6 +21,10 @@ async def test_every_endpoint_refuses_a_missing_authorization(emu: Emulator, spe
     assert r.status_code == 200
     if spec.host == "caption":
         assert r.json() == {"code": -1, "msg": "Authorization header is required", "data": None}
+    elif spec.name == "vu_chat_completions":  # the v2 completion's own error shape
+        assert r.json()["status"] == "errored" and r.json()["error"]["code"] == "auth"
+    elif spec.host == "vlm":  # the v2 task endpoints: HTTP's number as an int code
+        assert r.json()["code"] == 401 and "Authorization" in r.json()["msg"]
     else:
         assert r.json()["code"] == "0401" and "Authorization" in r.json()["msg"]
 

@@ -1,8 +1,9 @@
-"""A client on respx-mocked hosts: no pacing, near-instant retries, closed after each test."""
+"""A client on respx-mocked hosts: no pacing, near-instant retries, closed after each test
+(each test runs under both of anyio's backends)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 import respx
@@ -14,9 +15,10 @@ FAST = RetryPolicy(initial_delay=0.001, max_delay=0.002)
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[AsyncMemories]:
-    async with AsyncMemories(KEY, rate_limits=False, max_retries=FAST) as c:
-        yield c
+def client() -> AsyncMemories:
+    """Unopened: every test here runs under asyncio and trio (`tests._support.on_both_backends`),
+    which opens it in the test's own run and closes it there."""
+    return AsyncMemories(KEY, rate_limits=False, max_retries=FAST)
 
 
 @pytest.fixture

@@ -4,31 +4,32 @@ the streaming encoder writes, and a real streamed answer lands in a file."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from memories_async import AsyncMemories, NotFoundError, Person
-from memories_async.emulator import Emulator, serve_async
+from memories_async.emulator import Emulator, serve
+from tests._support import http_client_for, on_every_transport
 
 DATA = os.urandom(3 * 1024 * 1024 + 5)
 
 
 @pytest.fixture
-async def live() -> AsyncIterator[AsyncMemories]:
-    with Emulator(parse_delay=0, rate_limits=False, seed=False) as emulator:
-        async with serve_async(emulator) as base_url:
-            async with AsyncMemories(
-                "sk-test-emulator-0001",
-                base_url=base_url,
-                caption_base_url=base_url,
-                rate_limits=False,
-                max_retries=0,
-            ) as client:
-                yield client
+def live(runtime: str) -> Iterator[AsyncMemories]:
+    with Emulator(parse_delay=0, rate_limits=False, seed=False) as emulator, serve(emulator) as url:
+        yield AsyncMemories(
+            "sk-test-emulator-0001",
+            base_url=url,
+            caption_base_url=url,
+            rate_limits=False,
+            max_retries=0,
+            http_client=http_client_for(runtime),
+        )
 
 
+@on_every_transport
 async def test_upload_wait_download_delete(live: AsyncMemories, tmp_path: Path) -> None:
     source = tmp_path / "trip.mp4"
     source.write_bytes(DATA)
@@ -44,6 +45,7 @@ async def test_upload_wait_download_delete(live: AsyncMemories, tmp_path: Path) 
     assert not (tmp_path / "gone.mp4").exists()
 
 
+@on_every_transport
 async def test_images_similar_images_and_captions(live: AsyncMemories) -> None:
     png = b"\x89PNG\r\n\x1a\n" + os.urandom(2000)
     images = await live.images.upload([png, b"\xff\xd8\xff" + os.urandom(2000)])

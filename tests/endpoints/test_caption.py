@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from memories_async import (
     InvalidArgumentError,
     Person,
 )
+from tests._support import on_both_backends
 from tests.endpoints._wire import CAPTION, file_parts, json_body, multipart, payload, sent_to
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 1000
@@ -39,18 +39,18 @@ class CountingLimiter:
 
 
 @pytest.fixture
-async def limiter() -> CountingLimiter:
+def limiter() -> CountingLimiter:
     return CountingLimiter()
 
 
 @pytest.fixture
-async def captioner(limiter: CountingLimiter) -> AsyncIterator[AsyncMemories]:
-    async with AsyncMemories(
+def captioner(limiter: CountingLimiter) -> AsyncMemories:
+    return AsyncMemories(
         "sk-general-key-0001", caption_api_key="sk-caption-key-0002", rate_limits=limiter
-    ) as client:
-        yield client
+    )
 
 
+@on_both_backends
 async def test_video_by_url(
     captioner: AsyncMemories, router: respx.MockRouter, limiter: CountingLimiter
 ) -> None:
@@ -74,6 +74,7 @@ async def test_video_by_url(
     assert limiter.buckets == ["caption_video"]
 
 
+@on_both_backends
 async def test_video_by_url_with_persons_uses_the_reid_bucket(
     captioner: AsyncMemories, router: respx.MockRouter, limiter: CountingLimiter
 ) -> None:
@@ -94,6 +95,7 @@ async def test_video_by_url_with_persons_uses_the_reid_bucket(
     assert limiter.buckets == ["reid"]
 
 
+@on_both_backends
 async def test_video_file_with_reference_files_is_multipart(
     captioner: AsyncMemories, router: respx.MockRouter, limiter: CountingLimiter, tmp_path: Path
 ) -> None:
@@ -130,6 +132,7 @@ async def test_video_file_with_reference_files_is_multipart(
     assert limiter.buckets == ["reid"]
 
 
+@on_both_backends
 async def test_video_file_without_persons(
     captioner: AsyncMemories, router: respx.MockRouter, limiter: CountingLimiter
 ) -> None:
@@ -141,6 +144,7 @@ async def test_video_file_without_persons(
     assert limiter.buckets == ["caption_video"]
 
 
+@on_both_backends
 async def test_caption_failure_code_raises(
     captioner: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -152,6 +156,7 @@ async def test_caption_failure_code_raises(
     assert caught.value.code == "-1"
 
 
+@on_both_backends
 async def test_image_by_urls_and_by_files(
     captioner: AsyncMemories, router: respx.MockRouter, limiter: CountingLimiter
 ) -> None:
@@ -187,6 +192,7 @@ async def test_image_by_urls_and_by_files(
     assert limiter.buckets == ["caption_image", "reid", "caption_image"]
 
 
+@on_both_backends
 async def test_bad_caption_input_raises_before_sending(
     captioner: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:

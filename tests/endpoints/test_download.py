@@ -14,6 +14,7 @@ import respx
 
 import memories_async._download as download_module
 from memories_async import APIConnectionError, AsyncMemories, NotFoundError
+from tests._support import on_both_backends
 from tests.endpoints._wire import API, json_body, payload, sent_to
 
 BODY = bytes(range(256)) * 8192  # 2 MiB: more than one chunk
@@ -30,6 +31,7 @@ def _octets(content: bytes | AsyncIterator[bytes], **headers: str) -> httpx.Resp
     )
 
 
+@on_both_backends
 async def test_download_writes_the_file_and_sends_the_request(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -45,6 +47,7 @@ async def test_download_writes_the_file_and_sends_the_request(
     assert names(tmp_path) == ["video.mp4"]
 
 
+@on_both_backends
 async def test_download_into_a_directory_names_the_file_after_the_video(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -54,6 +57,7 @@ async def test_download_into_a_directory_names_the_file_after_the_video(
     assert result.read_bytes() == BODY
 
 
+@on_both_backends
 async def test_download_replaces_an_existing_file(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -64,6 +68,7 @@ async def test_download_replaces_an_existing_file(
     assert dest.read_bytes() == b"new"
 
 
+@on_both_backends
 async def test_a_json_answer_raises_and_leaves_nothing(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -73,6 +78,7 @@ async def test_a_json_answer_raises_and_leaves_nothing(
     assert names(tmp_path) == []
 
 
+@on_both_backends
 async def test_a_broken_body_leaves_no_partial_file(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -89,6 +95,7 @@ async def test_a_broken_body_leaves_no_partial_file(
     assert names(tmp_path) == ["v.mp4"]
 
 
+@on_both_backends
 async def test_a_short_body_leaves_no_partial_file(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -101,6 +108,7 @@ async def test_a_short_body_leaves_no_partial_file(
     assert names(tmp_path) == []
 
 
+@on_both_backends
 async def test_a_cancelled_download_leaves_no_partial_file(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -123,6 +131,7 @@ async def test_a_cancelled_download_leaves_no_partial_file(
     assert names(tmp_path) == []
 
 
+@on_both_backends
 async def test_writes_happen_in_worker_threads(
     client: AsyncMemories,
     router: respx.MockRouter,
@@ -142,6 +151,7 @@ async def test_writes_happen_in_worker_threads(
     assert threads and threading.get_ident() not in threads
 
 
+@on_both_backends
 async def test_a_failed_write_raises_as_itself_and_leaves_nothing(
     client: AsyncMemories,
     router: respx.MockRouter,

@@ -10,12 +10,14 @@ import pytest
 import respx
 
 from memories_async import AsyncMemories, InvalidArgumentError, UploadedImage
+from tests._support import on_both_backends
 from tests.endpoints._wire import API, file_parts, form_fields, multipart, payload, sent_to
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x11" * 100
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x22" * 100
 
 
+@on_both_backends
 async def test_upload_many_images_with_metadata(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -51,6 +53,7 @@ async def test_upload_many_images_with_metadata(
     ]
 
 
+@on_both_backends
 async def test_upload_one_image(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.post(f"{API}/upload_img").respond(json=payload("upload_img.json"))
     await client.images.upload(JPEG, unique_id="u3")
@@ -69,6 +72,7 @@ def test_upload_answer_in_the_tables_spelling_parses() -> None:
     assert image.upload_time == datetime(2025, 9, 7, 22, 52, tzinfo=timezone.utc)
 
 
+@on_both_backends
 async def test_bad_image_input_raises_before_sending(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:

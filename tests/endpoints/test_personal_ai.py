@@ -11,6 +11,7 @@ import respx
 
 from memories_async import AuthenticationError, InvalidArgumentError, RetryPolicy
 from memories_async.personal_ai import AsyncPersonalAI, format_created_time
+from tests._support import on_both_backends
 from tests.endpoints._wire import json_body, payload, sent_to
 
 MEMORY = "https://api.personal.ai/v1/memory"
@@ -30,6 +31,7 @@ def test_created_time_looks_like_the_document() -> None:
         format_created_time(datetime(2023, 9, 19, 13, 31))
 
 
+@on_both_backends
 async def test_create_memory_on_the_wire_and_example() -> None:
     with respx.mock() as router:
         route = router.post(MEMORY).respond(json=payload("personal_memory.json"))
@@ -64,6 +66,7 @@ async def test_create_memory_on_the_wire_and_example() -> None:
     assert block.source is not None and block.source.name == "Twitter"
 
 
+@on_both_backends
 async def test_created_time_defaults_to_now() -> None:
     with respx.mock() as router:
         route = router.post("http://127.0.0.1:9/v1/memory").respond(json={"type": "memory"})
@@ -78,6 +81,7 @@ async def test_created_time_defaults_to_now() -> None:
     assert body["Tags"] == "a,b"
 
 
+@on_both_backends
 async def test_errors_are_mapped_and_bad_input_is_refused() -> None:
     with respx.mock() as router:
         route = router.post(MEMORY).respond(401, json={"message": "invalid api key"})

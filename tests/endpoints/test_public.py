@@ -8,9 +8,11 @@ import pytest
 import respx
 
 from memories_async import AsyncMemories, InvalidArgumentError
+from tests._support import on_both_backends
 from tests.endpoints._wire import API, payload, query, sent_to
 
 
+@on_both_backends
 async def test_video_detail_query_and_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -34,6 +36,7 @@ async def test_video_detail_query_and_example(
     assert video.blogger_id == "timberwolves"
 
 
+@on_both_backends
 async def test_audio_transcription_query_and_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -51,6 +54,7 @@ async def test_audio_transcription_query_and_example(
     assert result.text.splitlines()[2] == "Fully intended just to browse."
 
 
+@on_both_backends
 async def test_empty_video_no_raises_before_sending(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from memories_async import AsyncMemories, InvalidArgumentError, SearchClip
+from tests._support import on_both_backends
 from tests.endpoints._wire import (
     API,
     file_parts,
@@ -23,6 +24,7 @@ from tests.endpoints._wire import (
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+@on_both_backends
 async def test_videos_search_body_and_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -49,6 +51,7 @@ async def test_videos_search_body_and_example(
     ]
 
 
+@on_both_backends
 async def test_images_search_body_and_paginated_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -72,6 +75,7 @@ async def test_images_search_body_and_paginated_example(
     assert first.datetime_taken == datetime(2025, 9, 7, 22, 52, tzinfo=timezone.utc)
 
 
+@on_both_backends
 async def test_public_search_body_and_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -92,6 +96,7 @@ async def test_public_search_body_and_example(
     ]
 
 
+@on_both_backends
 async def test_audio_transcripts_private_query_and_bare_answer(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -117,6 +122,7 @@ async def test_audio_transcripts_private_query_and_bare_answer(
     )
 
 
+@on_both_backends
 async def test_audio_transcripts_public_has_no_unique_id_and_takes_an_envelope(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -132,6 +138,7 @@ async def test_audio_transcripts_public_has_no_unique_id_and_takes_an_envelope(
     assert page.total == 250
 
 
+@on_both_backends
 async def test_similar_images_private_multipart(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -152,6 +159,7 @@ async def test_similar_images_private_multipart(
     assert (match.id, match.similarity_score, match.source) == ("abc123", 0.92, "TIKTOK")
 
 
+@on_both_backends
 async def test_similar_images_public_multipart(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -166,6 +174,7 @@ async def test_similar_images_public_multipart(
     assert file_parts(parts, "file")[0].data == PNG
 
 
+@on_both_backends
 async def test_bad_search_input_raises_before_sending(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -174,11 +183,11 @@ async def test_bad_search_input_raises_before_sending(
     cases = [
         ("top_k", search.videos("x", top_k=-1)),
         ("top_k", search.public("x", top_k=0)),
-        ("filtering_level", search.videos("x", filtering_level="extreme")),  # type: ignore[arg-type]
-        ("filtering_level", search.images("x", filtering_level="extreme")),  # type: ignore[arg-type]
+        ("filtering_level", search.videos("x", filtering_level="High")),
+        ("filtering_level", search.images("x", filtering_level="High")),
         ("query", search.videos("   ")),
-        ("search_type", search.videos("x", search_type="BY_IMAGE")),  # type: ignore[arg-type]
-        ("platform", search.public("x", platform="VIMEO")),  # type: ignore[arg-type]
+        ("search_type", search.videos("x", search_type="BY_IMAGE")),
+        ("platform", search.public("x", platform="youtube")),
         ("page_size", search.audio_transcripts("x", page_size=101)),
         ("page", search.audio_transcripts("x", page=0)),
         ("unique_id", search.audio_transcripts("x", public=True, unique_id="u")),

@@ -6,9 +6,11 @@ import pytest
 import respx
 
 from memories_async import AsyncMemories, InvalidArgumentError, TaskStatus
+from tests._support import on_both_backends
 from tests.endpoints._wire import API, payload, query, sent_to
 
 
+@on_both_backends
 async def test_list_sessions(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.get(f"{API}/list_sessions").respond(json=payload("list_sessions.json"))
     page = await client.sessions.list(page=2, unique_id="u1")
@@ -18,6 +20,7 @@ async def test_list_sessions(client: AsyncMemories, router: respx.MockRouter) ->
     assert (page.total_count, page.has_more) == (2, False)
 
 
+@on_both_backends
 async def test_get_session(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.get(f"{API}/get_session_detail").respond(json=payload("get_session_detail.json"))
     detail = await client.sessions.get(606120397713522688)
@@ -33,6 +36,7 @@ async def test_get_session(client: AsyncMemories, router: respx.MockRouter) -> N
     assert assistant.refs[0]["refItems"][0]["startTime"] == "185"
 
 
+@on_both_backends
 async def test_session_id_must_be_numeric(client: AsyncMemories, router: respx.MockRouter) -> None:
     catch_all = router.route().respond(json={"code": "0000", "data": None})
     with pytest.raises(InvalidArgumentError, match="session_id"):
@@ -40,6 +44,7 @@ async def test_session_id_must_be_numeric(client: AsyncMemories, router: respx.M
     assert catch_all.call_count == 0
 
 
+@on_both_backends
 async def test_task_status(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.get(f"{API}/get_video_ids_by_task_id").respond(
         json=payload("task_status_ids.json")

@@ -18,6 +18,7 @@ import pytest
 from benchmarks._common import emulator_process
 from benchmarks._memory import PeakRss
 from memories_async import AsyncMemories
+from tests._support import on_both_backends
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -68,6 +69,7 @@ async def _measured_upload(client: AsyncMemories, path: Path) -> Attempt:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc memory counters")
+@on_both_backends
 async def test_one_gib_upload_keeps_memory_flat_and_the_loop_running(
     emulator_url: str, tmp_path: Path
 ) -> None:

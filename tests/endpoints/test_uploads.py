@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import gc
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import httpx
 import pytest
 
@@ -20,11 +21,13 @@ import memories_async._uploads as uploads
 from memories_async import APIConnectionError, AsyncMemories, InvalidArgumentError, MemoriesError
 from memories_async._form import format_datetime_taken
 from memories_async._uploads import (
+    MERGE_BELOW,
     FilePart,
     FileSource,
     MultipartBody,
     open_source,
 )
+from tests._support import on_both_backends
 from tests.endpoints._wire import multipart
 
 DATA = os.urandom(3 * 1024 * 1024 + 17)  # three whole chunks and a bit
@@ -40,6 +43,7 @@ def _as_request(body: MultipartBody, content: bytes) -> httpx.Request:
     )
 
 
+@on_both_backends
 async def test_length_is_exact_and_the_body_parses(tmp_path: Path) -> None:
     path = tmp_path / 'odd "name"\r\n.png'
     path.write_bytes(DATA)
@@ -64,6 +68,7 @@ async def test_length_is_exact_and_the_body_parses(tmp_path: Path) -> None:
     assert parts[3].data == b"small" and parts[3].content_type == "image/jpeg"
 
 
+@on_both_backends
 async def test_a_body_without_fields_or_files_is_still_valid() -> None:
     body = MultipartBody([], [])
     content = await _body(body)
@@ -81,6 +86,7 @@ def files(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("kind", ["path", "handle", "bytes", "async"])
+@on_both_backends
 async def test_every_pass_starts_again_from_byte_zero(
     kind: str, files: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -99,6 +105,7 @@ async def test_every_pass_starts_again_from_byte_zero(
     assert first == second == DATA
 
 
+@on_both_backends
 async def test_file_reads_happen_in_worker_threads(
     files: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,6 +124,7 @@ async def test_file_reads_happen_in_worker_threads(
     assert threads and threading.get_ident() not in threads
 
 
+@on_both_backends
 async def test_chunks_never_exceed_the_chunk_size(tmp_path: Path) -> None:
     path = tmp_path / "v.mp4"
     path.write_bytes(DATA)
@@ -125,6 +133,7 @@ async def test_chunks_never_exceed_the_chunk_size(tmp_path: Path) -> None:
     assert max(sizes) == uploads.CHUNK_SIZE and sum(sizes) == len(DATA)
 
 
+@on_both_backends
 async def test_a_file_that_shrinks_during_upload_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "v.mp4"
     path.write_bytes(DATA)
@@ -143,6 +152,7 @@ def pipe() -> Iterator[io.BufferedReader]:
         yield reader
 
 
+@on_both_backends
 async def test_unreadable_inputs_are_refused_naming_the_field(
     tmp_path: Path, pipe: io.BufferedReader
 ) -> None:
@@ -165,6 +175,7 @@ async def test_unreadable_inputs_are_refused_naming_the_field(
         assert caught.value.field == "video"
 
 
+@on_both_backends
 async def test_names_and_content_types() -> None:
     buffer = io.BytesIO(b"abc")
     buffer.name = "/some/dir/clip.MOV"
@@ -175,6 +186,7 @@ async def test_names_and_content_types() -> None:
     assert FileSource.from_bytes(b"{}", "req.json").content_type == "application/json"
 
 
+@on_both_backends
 async def test_progress_is_reported_by_sync_callbacks_too() -> None:
     seen: list[tuple[int, int]] = []
     body = MultipartBody(
@@ -184,7 +196,29 @@ async def test_progress_is_reported_by_sync_callbacks_too() -> None:
     )
     content = await _body(body)
     assert seen[-1] == (len(content), len(content))
-    assert len(seen) == 6  # head, four chunks, closing boundary
+    # The head, three 1 MiB chunks, and the small last chunk sent with the closing boundary.
+    assert len(seen) == 5
+
+
+@on_both_backends
+async def test_a_small_upload_is_one_piece_and_a_stream_of_small_reads_is_regrouped() -> None:
+    small = MultipartBody(
+        [("a", "b")], [FilePart("file", FileSource.from_bytes(b"x" * 900, "s.mp4"))]
+    )
+    pieces = [piece async for piece in small.chunks()]
+    assert len(pieces) == 1 and len(pieces[0]) == small.content_length
+
+    class Trickle(FileSource):
+        """A source that reads 1 KiB at a time: pieces are merged, never held past 64 KiB."""
+
+        async def chunks(self, chunk_size: int = 0) -> AsyncGenerator[bytes, None]:
+            for _ in range(200):
+                yield b"y" * 1024
+
+    trickled = MultipartBody([], [FilePart("file", Trickle("t.mp4", 200 * 1024))])
+    sizes = [len(piece) async for piece in trickled.chunks()]
+    assert sum(sizes) == trickled.content_length
+    assert len(sizes) == 4 and max(sizes) < MERGE_BELOW + 1024
 
 
 def test_datetime_taken_formats() -> None:
@@ -196,29 +230,32 @@ def test_datetime_taken_formats() -> None:
             format_datetime_taken(bad)
 
 
+@on_both_backends
 async def test_an_upload_cut_short_by_the_server_leaks_no_file(tmp_path: Path) -> None:
     path = tmp_path / "v.mp4"
     path.write_bytes(DATA)
 
-    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        await reader.read(100_000)
-        writer.close()
+    async def hang_up(stream: anyio.abc.SocketStream) -> None:
+        received = b""
+        with contextlib.suppress(anyio.EndOfStream, anyio.BrokenResourceError):
+            while b"\r\n\r\n" not in received or len(received) < 100_000:
+                received += await stream.receive()
+        await stream.aclose()
 
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, hang_up)
         async with AsyncMemories(
             "sk-test-hang-up-0001", base_url=f"http://127.0.0.1:{port}", rate_limits=False
         ) as client:
             with pytest.raises(APIConnectionError):
                 await client.videos.upload(path)
         gc.collect()  # an open file left behind would warn here, and warnings are errors
-    finally:
-        server.close()
-        await server.wait_closed()
+        tg.cancel_scope.cancel()
 
 
+@on_both_backends
 async def test_a_file_removed_during_upload_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "v.mp4"
     path.write_bytes(DATA)

@@ -24,6 +24,7 @@ from memories_async import (
     VideoSummary,
     WaitTimeoutError,
 )
+from tests._support import on_both_backends
 from tests.endpoints._wire import (
     API,
     KEY,
@@ -42,6 +43,7 @@ VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40
 # -- upload -------------------------------------------------------------------------------
 
 
+@on_both_backends
 async def test_upload_sends_a_multipart_body_with_fields_first(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -87,6 +89,7 @@ async def test_upload_sends_a_multipart_body_with_fields_first(
     )
 
 
+@on_both_backends
 async def test_upload_defaults_unique_id_and_takes_a_preformatted_datetime(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -98,6 +101,7 @@ async def test_upload_defaults_unique_id_and_takes_a_preformatted_datetime(
     assert (file.filename, file.content_type, file.data) == ("video.mp4", "video/mp4", VIDEO_BYTES)
 
 
+@on_both_backends
 async def test_upload_takes_sync_and_async_file_objects_from_their_position(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -116,6 +120,7 @@ async def test_upload_takes_sync_and_async_file_objects_from_their_position(
     assert (file.filename, file.content_type, file.data) == ("clip.webm", "video/webm", VIDEO_BYTES)
 
 
+@on_both_backends
 async def test_upload_reports_progress_up_to_the_body_length(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -132,6 +137,7 @@ async def test_upload_reports_progress_up_to_the_body_length(
     assert {t for _, t in seen} == {length}
 
 
+@on_both_backends
 async def test_a_retried_upload_resends_the_whole_file(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -148,6 +154,7 @@ async def test_a_retried_upload_resends_the_whole_file(
     assert file_parts(first, "file")[0].data == file_parts(second, "file")[0].data == VIDEO_BYTES
 
 
+@on_both_backends
 async def test_upload_is_not_retried_after_a_server_error(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -157,6 +164,7 @@ async def test_upload_is_not_retried_after_a_server_error(
     assert route.call_count == 1  # not idempotent: the server may have stored it
 
 
+@on_both_backends
 async def test_upload_url_sends_a_form(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.post(f"{API}/upload_url").respond(json=payload("upload.json"))
     video = await client.videos.upload_url(
@@ -184,6 +192,7 @@ TIKTOKS = [
 ]
 
 
+@on_both_backends
 async def test_scrape_private_and_public(client: AsyncMemories, router: respx.MockRouter) -> None:
     private = router.post(f"{API}/scraper_url").respond(json=payload("scraper_url.json"))
     public = router.post(f"{API}/scraper_url_public").respond(json=payload("scraper_url.json"))
@@ -207,6 +216,7 @@ async def test_scrape_private_and_public(client: AsyncMemories, router: respx.Mo
     assert json_body(public.calls.last.request) == {"video_urls": TIKTOKS}
 
 
+@on_both_backends
 async def test_scrape_creator_private_and_public(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -234,6 +244,7 @@ async def test_scrape_creator_private_and_public(
 # -- list, iter, delete -------------------------------------------------------------------
 
 
+@on_both_backends
 async def test_list_sends_filters_and_parses_the_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -259,6 +270,7 @@ def _page(numbers: list[str], page: int, total: int) -> httpx.Response:
     return httpx.Response(200, json={"code": "0000", "msg": "success", "data": data})
 
 
+@on_both_backends
 async def test_iter_walks_three_pages_and_stops(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -274,6 +286,7 @@ async def test_iter_walks_three_pages_and_stops(
     assert [json_body(c.request)["page"] for c in route.calls] == [1, 2, 3]
 
 
+@on_both_backends
 async def test_delete_splits_250_ids_into_three_requests(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -288,6 +301,7 @@ async def test_delete_splits_250_ids_into_three_requests(
         assert query(call.request) == {"unique_id": "u9"}
 
 
+@on_both_backends
 async def test_delete_sends_one_request_for_a_few(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -307,6 +321,7 @@ def _status(status: str, cause: str = "null") -> httpx.Response:
     return httpx.Response(200, json={"code": "0000", "msg": "success", "data": data})
 
 
+@on_both_backends
 async def test_wait_until_parsed_polls_until_parse(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -320,6 +335,7 @@ async def test_wait_until_parsed_polls_until_parse(
 
 
 @pytest.mark.parametrize("status", ["FAIL", "FAILED", "PARSE_ERROR"])
+@on_both_backends
 async def test_wait_until_parsed_raises_on_failure(
     client: AsyncMemories, router: respx.MockRouter, status: str
 ) -> None:
@@ -330,6 +346,7 @@ async def test_wait_until_parsed_raises_on_failure(
     assert "codec" in str(caught.value)
 
 
+@on_both_backends
 async def test_wait_until_parsed_times_out(client: AsyncMemories, router: respx.MockRouter) -> None:
     router.post(f"{API}/list_videos").mock(side_effect=lambda _: _status("UNPARSE"))
     with pytest.raises(WaitTimeoutError, match="still UNPARSE") as caught:
@@ -341,6 +358,7 @@ async def test_wait_until_parsed_times_out(client: AsyncMemories, router: respx.
 # -- transcription, summary, update -------------------------------------------------------
 
 
+@on_both_backends
 async def test_transcription_query_and_example(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:
@@ -367,6 +385,7 @@ def test_transcription_table_spelling_parses() -> None:
     )
 
 
+@on_both_backends
 async def test_summary_query_and_example(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.get(f"{API}/generate_summary").respond(json=payload("generate_summary.json"))
     summary = await client.videos.summary("VI1", "TOPIC")
@@ -396,6 +415,7 @@ def test_summary_table_spelling_parses() -> None:
     )
 
 
+@on_both_backends
 async def test_update_transcription(client: AsyncMemories, router: respx.MockRouter) -> None:
     route = router.post(f"{API}/update_video_transcription").respond(
         json=payload("update_video_transcription.json")
@@ -416,6 +436,7 @@ async def test_update_transcription(client: AsyncMemories, router: respx.MockRou
 # -- bad input never reaches the wire -----------------------------------------------------
 
 
+@on_both_backends
 async def test_bad_input_raises_before_sending(
     client: AsyncMemories, router: respx.MockRouter, tmp_path: Path
 ) -> None:
@@ -436,10 +457,10 @@ async def test_bad_input_raises_before_sending(
         ("max_videos", client.videos.scrape_creator(TIKTOKS[0], max_videos=0)),
         ("video_nos", client.videos.delete([])),
         ("video_nos[1]", client.videos.delete(["VI1", ""])),
-        ("type", client.videos.summary("VI1", "BOTH")),  # type: ignore[arg-type]
+        ("type", client.videos.summary("VI1", "chapter")),
         ("poll_interval", client.videos.wait_until_parsed("VI1", poll_interval=0)),
         ("dest", client.videos.download("VI1", tmp_path / "nowhere" / "v.mp4")),
-        ("status", client.videos.list(status="DONE")),
+        ("status", client.videos.list(status="parse")),
         ("unique_id", client.videos.list(unique_id="")),
         ("unique_id", client.videos.list(unique_id=5)),  # type: ignore[arg-type]
     ]
@@ -450,6 +471,7 @@ async def test_bad_input_raises_before_sending(
     assert catch_all.call_count == 0
 
 
+@on_both_backends
 async def test_rate_limit_error_surfaces_after_retries(
     client: AsyncMemories, router: respx.MockRouter
 ) -> None:

@@ -115,6 +115,35 @@ async def test_a_rerun_sends_nothing_and_a_renamed_or_moved_file_is_recognised(
     }
 
 
+async def test_a_resumed_job_reports_its_finished_files_without_waiting_for_a_worker(
+    client: AsyncMemories, emu: Emulator, tmp_path: Path
+) -> None:
+    media = tmp_path / "media"
+    for name in ("b.mp4", "c.mp4", "d.mp4"):
+        write(media / name, name.encode() * 100)
+    journal = tmp_path / "j.sqlite"
+    await ingest(client, [media], journal=journal)
+    write(media / "a.mp4", b"new" * 100)  # listed first: the only worker is busy with it
+    emu.faults.add("upload", Fault.delay(0.5), times=1)
+    events: list[IngestEvent] = []
+    summary = await ingest(client, [media], journal=journal, concurrency=1, on_event=events.append)
+
+    assert summary.uploaded == 1 and summary.skipped == 3 and upload_requests(emu) == 4
+    names = [
+        (type(e).__name__, os.path.basename(e.source))
+        for e in events
+        if isinstance(e, Skipped | Uploaded)
+    ]
+    # Known by their unchanged size and mtime, the finished files are reported as the job
+    # reaches them, not after the slow upload in front of them.
+    assert names == [
+        ("Skipped", "b.mp4"),
+        ("Skipped", "c.mp4"),
+        ("Skipped", "d.mp4"),
+        ("Uploaded", "a.mp4"),
+    ]
+
+
 async def test_two_paths_with_the_same_content_are_uploaded_once(
     client: AsyncMemories, emu: Emulator, tmp_path: Path
 ) -> None:
@@ -369,6 +398,34 @@ async def test_a_resumed_job_reuses_hashes_of_unchanged_files(
     assert summary.uploaded == 1
 
 
+async def test_a_file_changed_in_place_is_hashed_and_sent_again_and_an_unchanged_one_is_not_read(
+    client: AsyncMemories, emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = write(tmp_path / "m" / "a.mp4", b"a" * 100)
+    write(tmp_path / "m" / "b.mp4", b"b" * 100)
+    touched = write(tmp_path / "m" / "c.mp4", b"c" * 100)
+    hashed: list[str] = []
+    real = ingest_files.read_small
+
+    def counting(path: str, size: int) -> tuple[str, bytes | None]:
+        hashed.append(os.path.basename(path))
+        return real(path, size)
+
+    monkeypatch.setattr(ingest_files, "read_small", counting)
+    await ingest(client, [tmp_path / "m"], journal=tmp_path / "j")
+    assert sorted(hashed) == ["a.mp4", "b.mp4", "c.mp4"] and upload_requests(emu) == 3
+    hashed.clear()
+    before = changed.stat()
+    changed.write_bytes(b"A" * 100)  # new bytes, the same size, in place
+    os.utime(changed, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    stamp = touched.stat()  # the same bytes, a new mtime: read again, not sent again
+    os.utime(touched, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+    summary = await ingest(client, [tmp_path / "m"], journal=tmp_path / "j")
+    assert sorted(hashed) == ["a.mp4", "c.mp4"]  # b.mp4, unchanged, was not read at all
+    assert summary.uploaded == 1 and upload_requests(emu) == 4
+    assert sha(b"A" * 100) in videos_on_server(emu)  # what was sent is the new bytes
+
+
 async def test_a_journal_is_used_by_one_job_at_a_time(
     client: AsyncMemories, tmp_path: Path
 ) -> None:
@@ -473,3 +530,55 @@ async def test_a_file_changed_while_it_uploads_is_journaled_as_what_was_sent(
     again = await ingest(client, [path], journal=journal)
     assert again.ok and again.uploaded == 0 and again.skipped == 1
     assert upload_requests(emu) == 1, "what was sent must not be sent again"
+
+
+async def test_small_files_are_read_ahead_a_batch_per_thread_hop_and_held_bounded(
+    client: AsyncMemories, emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memories_async.ingest import _ingest
+
+    for index in range(70):
+        write(tmp_path / "m" / f"{index:02d}.mp4", f"clip {index}".encode() * 20)
+    write(tmp_path / "m" / "big.mp4", b"z" * (ingest_files.READ_AHEAD_FILE + 1))
+    batches: list[list[str]] = []
+    real_many = ingest_files.read_many
+
+    def recording(paths: list[str]) -> list[Any]:
+        batches.append([os.path.basename(p) for p in paths])
+        return real_many(paths)
+
+    held: list[int] = []
+    real_ahead = _ingest.Job.identify_ahead
+
+    async def measuring(self: Any, batch: list[Any]) -> None:
+        await real_ahead(self, batch)
+        held.append(len(self.contents))
+
+    monkeypatch.setattr(ingest_files, "read_many", recording)
+    monkeypatch.setattr(_ingest.Job, "identify_ahead", measuring)
+    summary = await ingest(client, [tmp_path / "m"], journal=tmp_path / "j", concurrency=4)
+    assert summary.uploaded == 71 and upload_requests(emu) == 71
+    assert [len(b) for b in batches] == [32, 32, 6]  # the large file is read by its worker
+    assert "big.mp4" not in {name for b in batches for name in b}
+    # Read but not yet sent: one batch, the queue to the workers, and the workers' own.
+    assert max(held) <= _ingest.READ_AHEAD_BATCH + 2 * 4
+
+
+async def test_a_file_that_cannot_be_read_ahead_fails_alone(
+    client: AsyncMemories, emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a", "b", "c"):
+        write(tmp_path / "m" / f"{name}.mp4", name.encode() * 50)
+    real = ingest_files.read_small
+
+    def failing(path: str, size: int) -> tuple[str, bytes | None]:
+        if path.endswith("b.mp4"):
+            raise PermissionError(13, "Permission denied")
+        return real(path, size)
+
+    monkeypatch.setattr(ingest_files, "read_small", failing)
+    events: list[IngestEvent] = []
+    summary = await ingest(client, [tmp_path / "m"], journal=tmp_path / "j", on_event=events.append)
+    assert summary.uploaded == 2 and upload_requests(emu) == 2
+    [failed] = [e for e in events if isinstance(e, Failed)]
+    assert failed.source.endswith("b.mp4") and "cannot read the file" in failed.error
