@@ -62,7 +62,7 @@ logger = logging.getLogger("memories_async")
 
 KEY_PREFIX = "memories"
 WINDOW_GUARD = 0.040
-"""Seconds added to every window of `limit + 1` departures (the in-process ledger adds 10 ms).
+"""Seconds added to every window of `limit + 1` departures (the in-process ledger adds 20 ms).
 
 A slot is reserved ahead of time, so a caller whose event loop is busy when the slot comes
 leaves late, and the callers after it do not: a window then holds more departures by as much

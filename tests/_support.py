@@ -117,7 +117,7 @@ def collector_held() -> Iterator[None]:
     """Hold Python's garbage collector off inside the block, for tests that time arrivals at a
     server against a rate window. In a process running the whole suite, each of 36 full
     collections took 10-260 ms; one landing between the rate ledger and the socket delays that
-    request past the ledger's 10 ms guard, and the window would measure the pause, not the
+    request past the ledger's guard (20 ms), and the window would measure the pause, not the
     pacing."""
     collecting = gc.isenabled()
     gc.disable()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ import anyio
 import httpcore
 import httpx
 import pytest
+from aiolimiter import AsyncLimiter
 
 from memories_async import AsyncMemories, InvalidArgumentError, NoRateLimiter, Rate
 from memories_async._limits import AccountRateLimiter, _Ledger, account_fingerprint
@@ -184,6 +186,86 @@ def test_a_busy_bucket_spaces_departures_to_widen_each_window_by_the_guard() -> 
     assert spacing == pytest.approx((1.0 + _Ledger.WINDOW_GUARD) / 10)
     # Any `limit + 1` consecutive departures span a period plus the guard, never less.
     assert 10 * spacing == pytest.approx(1.0 + _Ledger.WINDOW_GUARD)
+
+
+def test_a_departure_a_little_late_is_charged_at_its_slot_and_a_later_one_when_it_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    ledger = _Ledger()
+    spacing, limit = 0.1, 10
+    assert ledger.try_depart(spacing, limit) == 0.0
+    clock[0] += spacing + _Ledger.CATCH_UP / 2  # woke a little late: the schedule keeps
+    assert ledger.try_depart(spacing, limit) == 0.0
+    assert ledger.try_depart(spacing, limit) == pytest.approx(spacing - _Ledger.CATCH_UP / 2)
+    clock[0] += spacing - _Ledger.CATCH_UP / 2 + 2 * _Ledger.CATCH_UP  # too late: charged now
+    assert ledger.try_depart(spacing, limit) == 0.0
+    assert ledger.try_depart(spacing, limit) == pytest.approx(spacing)
+
+
+def test_no_window_of_late_departures_spans_less_than_the_period_and_the_guards_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Callers wake late by anything from 0 to 4 catch-ups; whatever the mix, every `limit + 1`
+    # consecutive departures span at least `period + WINDOW_GUARD - CATCH_UP`.
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    rate = Rate(10, 1.0)
+    spacing, limit = _Ledger.spacing(rate), rate.limit
+    ledger = _Ledger()
+    lateness = random.Random(7)
+    departures: list[float] = []
+    while len(departures) < 500:
+        wait = ledger.try_depart(spacing, limit)
+        if wait == 0:
+            departures.append(clock[0])
+        else:
+            clock[0] += wait + lateness.choice([0.0, 0.0, 0.5, 1.0, 2.0, 4.0]) * _Ledger.CATCH_UP
+    spans = [b - a for a, b in zip(departures, departures[limit:], strict=False)]
+    floor = rate.period + _Ledger.WINDOW_GUARD - _Ledger.CATCH_UP
+    assert min(spans) >= floor - 1e-9
+    assert min(spans) < floor + _Ledger.CATCH_UP / 2  # the bound is reached, not just kept
+
+
+def test_lateness_within_the_catch_up_does_not_add_up_over_a_burst(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    spacing, limit = _Ledger.spacing(Rate(10, 1.0)), 10
+    ledger = _Ledger()
+    departures: list[float] = []
+    while len(departures) < 300:
+        wait = ledger.try_depart(spacing, limit)
+        if wait == 0:
+            departures.append(clock[0])
+        else:
+            clock[0] += wait + 0.8 * _Ledger.CATCH_UP  # every caller wakes late
+    # The burst's one room and the last caller's lateness, but not 299 latenesses.
+    expected = 299 * spacing + _Ledger.COLD_START + 0.8 * _Ledger.CATCH_UP
+    assert departures[-1] - departures[0] == pytest.approx(expected)
+
+
+async def test_a_loop_whose_waiter_entered_late_lets_the_next_one_in_on_schedule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The loop's gate must not count each interval from its last waiter's (late) entry: were it
+    # to, every wake-up's lateness would push the whole queue back and the bucket would run
+    # slower than its ledger allows.
+    loop = asyncio.get_running_loop()
+    now = [1000.0]
+    monkeypatch.setattr(loop, "time", lambda: now[0])
+    gate = _Ledger().gate(0.1)
+    assert isinstance(gate, AsyncLimiter)
+    await gate.acquire()  # a burst's head...
+    now[0] += 0.1 + 0.03  # ...and the next waiter, which woke 30 ms past its interval
+    assert gate.has_capacity()
+    await gate.acquire()
+    now[0] += 0.1 - 0.03  # the third is due an interval after the second was, not after it woke
+    assert gate.has_capacity()
+    await gate.acquire()
+    assert not gate.has_capacity()  # and the gate never runs ahead of the ledger's pace
 
 
 def test_the_first_departure_of_a_burst_holds_back_the_one_that_closes_its_window(
