@@ -11,7 +11,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -216,15 +216,22 @@ class LoopClient:
         client = aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
         return cls(client, script)
 
-    async def reserve(self, key: str, *args: int) -> tuple[int, int, float]:
+    async def reserve(
+        self, key: str, args: Sequence[int], last_arg: Callable[[], int]
+    ) -> tuple[int, int, float]:
         """Run the script by its digest on a connection of the pool (loading the script on
         NOSCRIPT: after a restart or a flush): the wait it answered and Redis's time, both in
-        µs, and when (on our monotonic clock) the request that got them was written."""
+        µs, and when (on our monotonic clock) the request that got them was written.
+
+        `last_arg()`, the script's last argument, is asked once a connection is in hand, right
+        before the request is written: callers decide in the order Redis will see them, however
+        long each waited for its connection."""
         from redis.exceptions import NoScriptError
 
         pool = self.client.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
         try:
+            args = (*args, last_arg())
             sent = time.monotonic()
             try:
                 await connection.send_command("EVALSHA", self.script_sha, 1, key, *args)

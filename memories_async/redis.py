@@ -273,14 +273,22 @@ class _AccountLimiter:
             bucket, f"{shared.key_prefix}:{{{self._account}}}:{bucket}"
         )
         limit = -1 if max_wait is None else _micros(max_wait)
-        asked = time.monotonic()
-        last = self._departed.get(bucket)
-        cold = _CALLER_COLD_US if last is None or asked - last > IDLE + args[0] / 1e6 else 0
-        self._departed[bucket] = asked  # callers right behind this one are not cold
+        spacing = args[0]
+
+        def caller_cold() -> int:
+            # This caller's first reservation of the bucket in a while: the request it sends
+            # will open a connection. Asked as the reservation is written, so that it is the
+            # first one Redis sees (the one with the earliest slot), not the first one asked
+            # for, which may have waited longest for a connection to Redis.
+            now = time.monotonic()
+            last = self._departed.get(bucket)
+            self._departed[bucket] = now  # callers right behind this one are not cold
+            return _CALLER_COLD_US if last is None or now - last > IDLE + spacing / 1e6 else 0
+
         try:
             connection = await shared._connections.current()
             answer, redis_now, sent = await connection.reserve(
-                key, args[0], _COLD_START_US, _IDLE_US, limit, cold
+                key, (spacing, _COLD_START_US, _IDLE_US, limit), caller_cold
             )
         except Unavailable as exc:
             health.failed(exc.reason, shared.url, probe=probe)

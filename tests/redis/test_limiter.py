@@ -7,6 +7,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from itertools import pairwise
+from typing import Any
 
 import anyio
 import httpx
@@ -17,7 +19,12 @@ from benchmarks._redis import RedisServer, busiest_window
 from memories_async import AsyncMemories, Memories, Rate
 from memories_async._limits import REDIS_URL_ENV, account_fingerprint
 from memories_async.emulator import Emulator, serve
-from memories_async.redis import RateLimiterUnavailableError, RedisRateLimiter
+from memories_async.redis import (
+    CALLER_COLD,
+    WINDOW_GUARD,
+    RateLimiterUnavailableError,
+    RedisRateLimiter,
+)
 
 KEY = "sk-redis-semantics-key-0001"
 
@@ -98,6 +105,43 @@ async def test_max_wait_refuses_a_far_slot_without_taking_it(redis_url: str) -> 
         assert later is not None and 0.9 < later - time.monotonic() < 1.3  # not taken before
     finally:
         await limiter.aclose()
+
+
+async def test_the_room_after_a_clients_first_request_follows_the_first_slot_it_gets(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client's first request of a bucket opens its connection to the vendor and arrives late,
+    # so the slot after it is held back by CALLER_COLD. That room must follow the earliest slot
+    # the client gets, even when the caller that asked first waits longest for a connection to
+    # Redis and is reserved last.
+    limiter = RedisRateLimiter.from_url(redis_url)
+    account = account_fingerprint(KEY)
+    other, ours = limiter.for_account(account), limiter.for_account(account)
+    try:
+        await other.reserve("search", max_wait=None)  # type: ignore[attr-defined]
+        pool = (await limiter._connections.current()).client.connection_pool
+        get_connection = pool.get_connection
+        asked = 0
+
+        async def first_caller_waits() -> Any:
+            nonlocal asked
+            asked += 1
+            if asked == 1:
+                await asyncio.sleep(0.05)
+            return await get_connection()
+
+        monkeypatch.setattr(pool, "get_connection", first_caller_waits)
+        slots = await asyncio.gather(
+            *(ours.reserve("search", max_wait=None) for _ in range(5))  # type: ignore[attr-defined]
+        )
+    finally:
+        await limiter.aclose()
+    assert asked == 5
+    assert slots[0] == max(slots)  # the first to ask was reserved last
+    spacing = (1.0 + WINDOW_GUARD) / 10
+    gaps = [b - a for a, b in pairwise(sorted(slots))]
+    assert gaps[0] == pytest.approx(spacing + CALLER_COLD, abs=0.02)
+    assert gaps[1:] == pytest.approx([spacing] * 3, abs=0.02)
 
 
 async def test_a_cancelled_waiter_leaves_no_stuck_bucket(redis_url: str) -> None:
