@@ -7,7 +7,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -181,6 +181,33 @@ def test_the_registry_never_holds_a_raw_key() -> None:
     assert len(fingerprint) == 32
 
 
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The ledger's clock, moved only by the test (`clock[0] += ...`)."""
+    clock = [100.0]
+    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    return clock
+
+
+def depart(
+    ledger: _Ledger,
+    spacing: float,
+    limit: int,
+    count: int,
+    clock: list[float],
+    late: Callable[[], float],
+) -> list[float]:
+    """When each of `count` queued callers left, each waking `late()` after the wait the ledger
+    named."""
+    departures: list[float] = []
+    while len(departures) < count:
+        wait = ledger.try_depart(spacing, limit)
+        if wait == 0:
+            departures.append(clock[0])
+        else:
+            clock[0] += wait + late()
+    return departures
+
+
 def test_a_busy_bucket_spaces_departures_to_widen_each_window_by_the_guard() -> None:
     spacing = _Ledger.spacing(Rate(10, 1.0))
     assert spacing == pytest.approx((1.0 + _Ledger.WINDOW_GUARD) / 10)
@@ -191,8 +218,7 @@ def test_a_busy_bucket_spaces_departures_to_widen_each_window_by_the_guard() -> 
 def test_a_departure_a_little_late_is_charged_at_its_slot_and_a_later_one_when_it_left(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    clock = frozen_clock(monkeypatch)
     ledger = _Ledger()
     spacing, limit = 0.1, 10
     assert ledger.try_depart(spacing, limit) == 0.0
@@ -209,19 +235,18 @@ def test_no_window_of_late_departures_spans_less_than_the_period_and_the_guards_
 ) -> None:
     # Callers wake late by anything from 0 to 4 catch-ups; whatever the mix, every `limit + 1`
     # consecutive departures span at least `period + WINDOW_GUARD - CATCH_UP`.
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    clock = frozen_clock(monkeypatch)
     rate = Rate(10, 1.0)
     spacing, limit = _Ledger.spacing(rate), rate.limit
-    ledger = _Ledger()
     lateness = random.Random(7)
-    departures: list[float] = []
-    while len(departures) < 500:
-        wait = ledger.try_depart(spacing, limit)
-        if wait == 0:
-            departures.append(clock[0])
-        else:
-            clock[0] += wait + lateness.choice([0.0, 0.0, 0.5, 1.0, 2.0, 4.0]) * _Ledger.CATCH_UP
+    departures = depart(
+        _Ledger(),
+        spacing,
+        limit,
+        500,
+        clock,
+        late=lambda: lateness.choice([0.0, 0.0, 0.5, 1.0, 2.0, 4.0]) * _Ledger.CATCH_UP,
+    )
     spans = [b - a for a, b in zip(departures, departures[limit:], strict=False)]
     floor = rate.period + _Ledger.WINDOW_GUARD - _Ledger.CATCH_UP
     assert min(spans) >= floor - 1e-9
@@ -231,19 +256,12 @@ def test_no_window_of_late_departures_spans_less_than_the_period_and_the_guards_
 def test_lateness_within_the_catch_up_does_not_add_up_over_a_burst(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    clock = frozen_clock(monkeypatch)
     spacing, limit = _Ledger.spacing(Rate(10, 1.0)), 10
-    ledger = _Ledger()
-    departures: list[float] = []
-    while len(departures) < 300:
-        wait = ledger.try_depart(spacing, limit)
-        if wait == 0:
-            departures.append(clock[0])
-        else:
-            clock[0] += wait + 0.8 * _Ledger.CATCH_UP  # every caller wakes late
+    every_caller_late = 0.8 * _Ledger.CATCH_UP
+    departures = depart(_Ledger(), spacing, limit, 300, clock, late=lambda: every_caller_late)
     # The burst's one room and the last caller's lateness, but not 299 latenesses.
-    expected = 299 * spacing + _Ledger.COLD_START + 0.8 * _Ledger.CATCH_UP
+    expected = 299 * spacing + _Ledger.COLD_START + every_caller_late
     assert departures[-1] - departures[0] == pytest.approx(expected)
 
 
@@ -271,8 +289,7 @@ async def test_a_loop_whose_waiter_entered_late_lets_the_next_one_in_on_schedule
 def test_the_first_departure_of_a_burst_holds_back_the_one_that_closes_its_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    clock = frozen_clock(monkeypatch)
     ledger = _Ledger()
     spacing, limit = 0.1, 3
     assert ledger.try_depart(spacing, limit) == 0.0  # first use: a cold start
@@ -295,8 +312,7 @@ def test_the_first_departure_of_a_burst_holds_back_the_one_that_closes_its_windo
 def test_a_one_per_period_bucket_pays_the_room_on_its_second_departure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    frozen_clock(monkeypatch)
     ledger = _Ledger()
     assert ledger.try_depart(1.01, 1) == 0.0
     assert ledger.try_depart(1.01, 1) == pytest.approx(1.01 + _Ledger.COLD_START)
@@ -305,8 +321,7 @@ def test_a_one_per_period_bucket_pays_the_room_on_its_second_departure(
 def test_the_expected_wait_names_the_slot_a_caller_would_get(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    clock = frozen_clock(monkeypatch)
     ledger = _Ledger()
     spacing, limit = 0.1, 3
     waits = []
@@ -405,8 +420,7 @@ def test_a_request_that_opens_a_connection_holds_back_the_one_that_closes_its_wi
 def test_each_cold_departure_owes_room_to_the_one_that_closes_its_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = [100.0]
-    monkeypatch.setattr("memories_async._limits.time.monotonic", lambda: clock[0])
+    clock = frozen_clock(monkeypatch)
     ledger = _Ledger()
     spacing, limit = 0.1, 2
     room = _Ledger.COLD_START
