@@ -145,7 +145,13 @@ def _row(bursts: list[tuple[Bucket, float]], window: int) -> Row:
         ratio >= GOAL_RATIO and rejected == 0,
         note=(
             (
-                f"median of {len(bursts)} bursts, 0429 in all: {rejected}; "
+                f"median of {len(bursts)} bursts, 0429 in all: {rejected}"
+                + "".join(
+                    f" (burst {n}: at {', '.join(f'{t:.2f}' for t in b.rejected_at)} s)"
+                    for n, (b, _) in enumerate(bursts, 1)
+                    if b.rejected_at
+                )
+                + "; "
                 if len(bursts) > 1
                 else ""
             )
@@ -167,6 +173,7 @@ def _row(bursts: list[tuple[Bucket, float]], window: int) -> Row:
             "tightest_window_margin_ms": margin_ms,
             "burst_wall_s": elapsed,
             "rejected_at_s": bucket.rejected_at,
+            "rejected_at_s_by_burst": [b.rejected_at for b, _ in bursts],
         },
     )
 
