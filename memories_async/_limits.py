@@ -3,8 +3,9 @@
 Limits belong to the vendor account, not to one client object, so buckets live in a process-wide
 registry keyed by a fingerprint of the API key. One bucket is a lock-protected ledger of the last
 departure, shared by every thread and event loop; in front of it each event loop queues its own
-callers on an `aiolimiter.AsyncLimiter` (a fair `anyio.Lock` per run under trio), so that only
-the head of each loop's queue ever contends for the ledger and a cancelled waiter costs nothing.
+callers on an `aiolimiter.AsyncLimiter` (a fair `anyio.Lock` per run under trio), so that at most
+the two at the head of each loop's queue contend for the ledger and a cancelled waiter costs
+nothing.
 Departures are spaced `(period + guard) / limit` apart, so no sliding window of `period` ever
 sees more than `limit` requests leave, with room for them to *arrive* a little unevenly; the
 first request of a burst, and any request that opens a connection, gets more room (`_Ledger`).
@@ -187,6 +188,7 @@ class _Ledger:
     CATCH_UP = 0.005
     COLD_START = 0.100
     IDLE = 1.0
+    GATE_ROOM = 2  # waiters a loop's gate admits per `GATE_ROOM` intervals (`gate`)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -277,12 +279,13 @@ class _Ledger:
             return self._run_gate()
         with self._lock:
             gate = self._gates.get(loop)
-            if gate is None or gate.time_period != 2 * interval:
+            period = self.GATE_ROOM * interval
+            if gate is None or gate.time_period != period:
                 # Imported here: aiolimiter reads its version through importlib.metadata, a
                 # cost `import memories_async` need not pay.
                 from aiolimiter import AsyncLimiter
 
-                gate = AsyncLimiter(2, 2 * interval)
+                gate = AsyncLimiter(self.GATE_ROOM, period)
                 self._gates[loop] = gate
             return gate
 
