@@ -8,7 +8,8 @@ the attempts made, the last error, the bytes, and the wall-clock start of the la
 Durability: WAL mode with `synchronous=FULL`, so a committed transaction survives SIGKILL and
 power loss. Writes are *group-committed*: every state change is queued, and one worker thread
 applies all queued changes in a single transaction and fsync; each writer awaits the commit that
-carries its change. Ordering is kept (one flusher, FIFO), so the last queued row wins. The whole
+carries its change. Rows nobody waits for (`wait=False`) linger up to `LINGER` for an awaited
+commit to ride with. Ordering is kept (one flusher, FIFO), so the last queued row wins. The whole
 table is also mirrored in memory (one process owns a journal at a time, enforced with a lock
 file), which keeps reads off the disk and off the event loop.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 import os
 import sqlite3
 import threading
@@ -89,7 +91,7 @@ class Record:
 
     def row(self) -> tuple[Any, ...]:
         """The record as a row of `records`, in column order."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return _row_of(self)
 
     def restore(self, before: Record) -> Record:
         """This record set back to `before` (an attempt that must leave no trace) and returned."""
@@ -99,6 +101,7 @@ class Record:
 
 
 _COLUMNS = tuple(f.name for f in fields(Record))
+_row_of = operator.attrgetter(*_COLUMNS)
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -107,12 +110,33 @@ def _record(row: tuple[Any, ...]) -> Record:
     return Record(**values)
 
 
-_UPSERT = (
-    f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
-)
+_MAX_VARIABLES = 999
+"""SQLite's least limit on the parameters of one statement (raised in 3.32, not everywhere)."""
+
+
+def _upsert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    """One INSERT OR REPLACE of `rows` rows: a transaction of many rows is then a handful of
+    statements, and each lets go of the GIL once, not once per row."""
+    one = f"({', '.join('?' * len(columns))})"
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+
+
+def _upsert_all(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    per_statement = _MAX_VARIABLES // len(columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        conn.execute(_upsert(table, columns, len(chunk)), [v for row in chunk for v in row])
+
+
+_FILE_COLUMNS = ("path", "size", "mtime_ns", "key")
 FileRow = tuple[str, int, int, str]
 """A row of the `files` cache: path, size, mtime (ns), journal key."""
+
+
+LINGER = 0.05
+"""Seconds rows saved with `wait=False` may wait for an awaited commit to ride with."""
 
 
 class _Batch:
@@ -122,6 +146,7 @@ class _Batch:
         self.records: list[tuple[Any, ...]] = []
         self.files: list[FileRow] = []
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.awaited = asyncio.Event()  # a writer waits for this commit: it starts now
 
 
 def _lock_file(path: str) -> IO[bytes] | None:
@@ -258,6 +283,22 @@ class Journal:
         for changes whose loss in a crash is harmless (they are recovered by reconciliation).
         A failed background commit is raised by the next `save` or by `aclose`.
         """
+        batch = self._queue(records, files)
+        if wait:
+            batch.awaited.set()
+            # The commit goes on if this writer is cancelled: others share the transaction.
+            await asyncio.shield(batch.done)
+
+    def commit_soon(
+        self, records: Iterable[Record] = (), *, files: Iterable[FileRow] = ()
+    ) -> asyncio.Future[None]:
+        """Queue the rows for a commit that starts at once, and return the future it completes
+        when it lands (await it through `asyncio.shield`: other writers share it)."""
+        batch = self._queue(records, files)
+        batch.awaited.set()
+        return batch.done
+
+    def _queue(self, records: Iterable[Record], files: Iterable[FileRow]) -> _Batch:
         if self._closed:
             raise JournalError("the journal is closed")
         if self._failure is not None:
@@ -275,12 +316,15 @@ class Journal:
             batch.files.append(row)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
-        if wait:
-            # The commit goes on if this writer is cancelled: others share the transaction.
-            await asyncio.shield(batch.done)
+        return batch
 
     async def _flush(self) -> None:
         while self._pending is not None:
+            if not self._pending.awaited.is_set():
+                # Nobody waits for these rows: they ride with the next awaited commit, or go
+                # on their own after LINGER, so a stream of them costs few transactions.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._pending.awaited.wait(), LINGER)
             batch, self._pending = self._pending, None
             try:
                 await anyio.to_thread.run_sync(self._commit, batch.records, batch.files)
@@ -298,10 +342,8 @@ class Journal:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if files:
-                    conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", files)
-                if records:
-                    conn.executemany(_UPSERT, records)
+                _upsert_all(conn, "files", _FILE_COLUMNS, files)
+                _upsert_all(conn, "records", _COLUMNS, records)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -310,14 +352,21 @@ class Journal:
     # -- closing -------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Wait for queued writes, then close the database and release the lock."""
+        """Wait for queued writes, then close the database and release the lock.
+
+        Shielded from cancellation: a cancelled job still lands what it queued and unlocks the
+        journal for the next run.
+        """
         if self._closed:
             return
-        if self._flusher is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._flusher)
-        self._closed = True
-        await anyio.to_thread.run_sync(self._close_sync)
+        with anyio.CancelScope(shield=True):
+            if self._pending is not None:
+                self._pending.awaited.set()
+            if self._flusher is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._flusher)
+            self._closed = True
+            await anyio.to_thread.run_sync(self._close_sync)
         if self._failure is not None:
             raise self._failure
 
