@@ -2,8 +2,9 @@
 
 Both upload the same small files with the same concurrency to the same emulator (limits off)
 over the same in-process transport. Ours also hashes each file off the loop, commits its journal
-record before and after each upload (SQLite WAL, fsync, group-committed) and reports events; the
-raw loop does none of that, so the ratio is the price of "never loses work".
+record before and after each upload (SQLite WAL, fsync: the `uploading` records a batch at a time
+ahead of the uploads, the `uploaded` ones riding along) and reports events; the raw loop does
+none of that, so the ratio is the price of "never loses work".
 
 Two rows more come from a 20,000-file job run by a process of its own against the emulator on a
 loopback socket (`_ingest_child`): the ingester's peak memory, and how long a re-run of the
@@ -177,7 +178,8 @@ async def bulk_rows(smoke: bool = False) -> list[Row]:
             f">= {BULK_GOAL}x the raw loop",
             ours_rate / raw_rate >= BULK_GOAL,
             note="ours also hashes every file (read ahead, a batch of small files per thread"
-            " hop) and commits its journal record, fsync'd, before and after each upload",
+            " hop) and commits its journal record, fsync'd, before and after each upload"
+            " (a batch's intents in one transaction, ahead of its uploads)",
         )
     ]
 

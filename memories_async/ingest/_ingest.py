@@ -12,7 +12,11 @@
    of thousands of finished files takes a fraction of a second.
 2. Its record is committed as `uploading` (attempts + 1, wall-clock start time, the name sent)
    *before* the request leaves, and as `uploaded` with the server's id as soon as the answer
-   arrives. Pacing comes from the client's account-wide rate buckets.
+   arrives. For sources known without hashing now (small files read ahead, files of the hash
+   cache, URLs) the `uploading` intents of a whole batch are committed in one transaction while
+   the batch before it is being sent (`Job.plan`), so no worker waits for a commit; a large file
+   hashed by its worker commits its own. Pacing comes from the client's account-wide rate
+   buckets.
 3. With `wait_for_parse`, uploaded videos are polled until the server reports them parsed
    (`parsed`) or failed (`failed`, the video number kept: it is never uploaded again).
 
@@ -20,7 +24,10 @@
 
 A SIGKILL can only land in one of three places: before the `uploading` commit (nothing was sent;
 the record is absent or `pending`), after the `uploaded` commit (nothing is in doubt), or between
-the two. Only the last leaves doubt, and it is visible: the record says `uploading`. An error that
+the two. Only the last leaves doubt, and it is visible: the record says `uploading`. Intents
+committed ahead widen that window by up to two batches and the workers' queue of sources that
+were never sent: each costs the next run one look at the server's listing (5 per second), and a
+job that ends any other way (stopped, failed, cancelled) withdraws them first. An error that
 may have reached the server (a connection dropped after sending, a timeout, a 5xx other than a
 503 that said when to come back, an unreadable success answer) leaves the same doubt, recorded as
 `failed` + `in_doubt`; `_reconcile` settles it before the next run sends anything.
@@ -38,6 +45,8 @@ such an answer, sends go one at a time, so a wrong key costs one request, not on
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import dataclasses
 import inspect
 import os
@@ -89,6 +98,31 @@ READ_AHEAD_BATCH = 32
 HELD = ("uploaded", "parsed")
 """The states of a record whose content the server holds: its sources are never sent again."""
 
+NameKey = tuple[str, int]
+"""A source's name and size: what reconciliation matches an upload by on the server."""
+
+
+@dataclasses.dataclass
+class PlannedBatch:
+    """A batch as the workers get it (`Job.plan`), and the commit of its intents to wait for
+    before handing it out (None when it committed none)."""
+
+    items: list[Source | Ticket]
+    durable: asyncio.Future[None] | None = None
+
+
+@dataclasses.dataclass
+class Ticket:
+    """A source claimed for upload: its record, and the file-cache rows to save with it."""
+
+    source: Source
+    record: Record
+    file_rows: list[FileRow]
+
+    @property
+    def name_key(self) -> NameKey:
+        return (self.source.name, self.source.size)
+
 
 class Job:
     """The state of one `ingest()` call."""
@@ -127,8 +161,13 @@ class Job:
         self.skipped = 0
         self.reconciled = 0
         self.bytes_sent = 0
-        self.name_locks: dict[tuple[str, int], asyncio.Lock] = {}
-        self.doubtful: set[tuple[str, int]] = set()
+        self.name_locks: dict[NameKey, asyncio.Lock] = {}
+        self.doubtful: set[NameKey] = set()
+        # Sources planned (`plan`) and not yet done, by name and size; and the records whose
+        # `uploading` intent was committed ahead of their worker, by key, as they were before
+        # it, until they are sent.
+        self.in_flight: collections.Counter[NameKey] = collections.Counter()
+        self.committed_ahead: dict[str, Record] = {}
         self.watcher = ParseWatcher(
             client,
             journal,
@@ -247,39 +286,124 @@ class Job:
         ]
         if not todo:
             return
-        results = await anyio.to_thread.run_sync(_files.read_many, [s.location for s in todo])
+        results = await anyio.to_thread.run_sync(
+            _files.read_many, [(s.location, s.size) for s in todo]
+        )
         for source, result in zip(todo, results, strict=True):
             self.identified[source.location] = (
                 result if isinstance(result, OSError) else self._read(source, *result)
             )
 
-    async def process(self, source: Source) -> None:
-        try:
-            await self._process(source)
-        finally:
-            self.contents.pop(source.location, None)
-            self.identified.pop(source.location, None)
+    def known(self, source: Source) -> bool:
+        """Whether `source` can be claimed without hashing it now: a URL, a file identified
+        ahead, or one whose key the journal's file cache holds."""
+        return (
+            not source.is_file
+            or source.location in self.identified
+            or self.journal.cached_key(source.location, source.size, source.mtime_ns) is not None
+        )
 
-    async def _process(self, source: Source) -> None:
-        claimed = await self.claim(source)
-        if claimed is None:
+    async def plan(self, batch: list[Source]) -> PlannedBatch:
+        """What the workers get for `batch` (identified ahead), in order, with the `uploading`
+        intents of as many as may be committed ahead in one transaction, so that no worker
+        waits for a commit before it sends. The commit is started, not waited for: the batch
+        goes to the workers once it lands (`PlannedBatch.durable`), while the next one is read.
+
+        Settled sources and those claimed as needing no upload are reported here. Sources still
+        to be hashed are handed on as they are (their worker claims them). An intent is
+        committed ahead only while no other source with the same name and size is planned and
+        undone, nor in doubt: reconciliation after a crash tells attempts apart by name and
+        size, so a job must never leave two of them `uploading` (see `_reconcile`).
+        """
+        items: list[Source | Ticket] = []
+        ahead: list[Ticket] = []
+        before: dict[str, Record] = {}
+        for source in batch:
+            if self.settled(source):
+                await self.process(source)
+                continue
+            item: Source | Ticket = source
+            if self.known(source):
+                claimed = await self.claim(source)
+                if claimed is None:
+                    self.forget(source)
+                    continue
+                item = ticket = Ticket(source, *claimed)
+                if not self.in_flight[ticket.name_key] and ticket.name_key not in self.doubtful:
+                    before[ticket.record.key] = self.begin_attempt(ticket)
+                    ahead.append(ticket)
+            self.in_flight[(source.name, source.size)] += 1
+            items.append(item)
+        if not ahead:
+            return PlannedBatch(items)
+        # Known as committed ahead from now on: a job that ends before sending them withdraws
+        # them (`withdraw_unsent`), after this commit.
+        self.committed_ahead.update(before)
+        files = [row for ticket in ahead for row in ticket.file_rows]
+        return PlannedBatch(items, self.journal.commit_soon([t.record for t in ahead], files=files))
+
+    async def take(self, item: Source | Ticket) -> None:
+        """A worker's turn: one item of `plan`, then it is no longer in flight."""
+        source = item if isinstance(item, Source) else item.source
+        try:
+            await self.process(item)
+        finally:
+            name_key = (source.name, source.size)
+            self.in_flight[name_key] -= 1
+            if not self.in_flight[name_key]:
+                del self.in_flight[name_key]
+
+    async def withdraw_unsent(self) -> None:
+        """Restore the records whose intent was committed ahead but that were never sent (the
+        job stopped, failed or was cancelled first), so the next run need not look for them
+        on the server. Best effort: a crash or a broken journal leaves them to reconciliation."""
+        if not self.committed_ahead:
             return
-        record, file_rows = claimed
-        name_key = (source.name, source.size)
-        lock = self.name_locks.setdefault(name_key, asyncio.Lock())
+        records = [
+            self.journal.records[key].restore(before)
+            for key, before in self.committed_ahead.items()
+        ]
+        self.committed_ahead.clear()
+        with anyio.CancelScope(shield=True), contextlib.suppress(MemoriesError):
+            await self.journal.save(records)
+
+    def forget(self, source: Source) -> None:
+        """Drop what was read ahead for `source`."""
+        self.contents.pop(source.location, None)
+        self.identified.pop(source.location, None)
+
+    async def process(self, item: Source | Ticket) -> None:
+        source = item if isinstance(item, Source) else item.source
+        try:
+            await self._process(item)
+        finally:
+            self.forget(source)
+
+    async def _process(self, item: Source | Ticket) -> None:
+        if isinstance(item, Source):
+            claimed = await self.claim(item)
+            if claimed is None:
+                return
+            item = Ticket(item, *claimed)
+        ticket = item
+        lock = self.name_locks.setdefault(ticket.name_key, asyncio.Lock())
         async with lock:
-            if name_key in self.doubtful:
-                await self.journal.save([record], files=file_rows)  # kept as pending
+            if ticket.name_key in self.doubtful:
+                # Kept as it was (pending): an intent committed ahead is withdrawn.
+                before = self.committed_ahead.pop(ticket.record.key, None)
+                if before is not None:
+                    ticket.record.restore(before)
+                await self.journal.save([ticket.record], files=ticket.file_rows)
                 self.skipped += 1
                 await self.emit(
                     Skipped(
-                        source.location,
+                        ticket.source.location,
                         "deferred to the next run: an upload with the same name and size "
                         "is in doubt",
                     )
                 )
                 return
-            await self.gated(lambda: self.send(source, record, file_rows, name_key))
+            await self.gated(lambda: self.send(ticket))
 
     async def gated(self, send: Callable[[], Awaitable[None]]) -> None:
         """Run `send` alone until a request has come back without refusing the account; then
@@ -298,20 +422,24 @@ class Job:
         if self.cancel_scope is not None:
             self.cancel_scope.cancel()
 
-    async def send(
-        self,
-        source: Source,
-        record: Record,
-        file_rows: list[FileRow],
-        name_key: tuple[str, int],
-    ) -> None:
+    @staticmethod
+    def begin_attempt(ticket: Ticket) -> Record:
+        """Mark the ticket's record as a new attempt (`uploading`); returns it as it was."""
+        record, source = ticket.record, ticket.source
         before = dataclasses.replace(record)
         record.state = "uploading"
         record.attempts += 1
         record.attempt_started = time.time()
         record.source, record.name, record.bytes = source.location, source.name, source.size
         record.in_doubt, record.last_error, record.remote_id = False, None, None
-        await self.journal.save([record], files=file_rows)
+        return before
+
+    async def send(self, ticket: Ticket) -> None:
+        source, record = ticket.source, ticket.record
+        before = self.committed_ahead.pop(record.key, None)
+        if before is None:  # not committed ahead: committed now, before the request leaves
+            before = self.begin_attempt(ticket)
+            await self.journal.save([record], files=ticket.file_rows)
         await self.emit(Started(source.location, source.kind, source.size, record.attempts))
 
         async def on_progress(sent: int, total: int) -> None:
@@ -329,7 +457,7 @@ class Job:
             record.last_error = str(exc) or type(exc).__name__
             await self.journal.save([record])
             if record.in_doubt:
-                self.doubtful.add(name_key)
+                self.doubtful.add(ticket.name_key)
             self.failures[source.location] = Failure(source.location, record.last_error)
             await self.emit(Failed(source.location, record.last_error, record.in_doubt))
             return
@@ -485,32 +613,38 @@ async def ingest(
 async def _run(job: Job, sources: list[Source]) -> None:
     uploads = [s for s in sources if s.kind != "scrape"]
     scrapes = [s for s in sources if s.kind == "scrape"]
-    # Sources travel to the workers through a queue as long as the workers are many, filled a
-    # batch at a time by `read_ahead`: at most that many files plus one batch are held read.
-    send, receive = anyio.create_memory_object_stream[Source](job.concurrency)
+    # Sources travel to the workers through a queue as long as the workers are many. A batch is
+    # read and planned, and the commit of its intents started, while the one before it is
+    # handed out, so a worker waits for neither a read nor a commit: at most the queue, a batch
+    # and the next one are held read.
+    send, receive = anyio.create_memory_object_stream[Source | Ticket](job.concurrency)
+    send_planned, receive_planned = anyio.create_memory_object_stream[PlannedBatch]()
 
-    async def read_ahead() -> None:
-        async with send:
+    async def plan_ahead() -> None:
+        async with send_planned:
             for start in range(0, len(uploads), READ_AHEAD_BATCH):
                 batch = uploads[start : start + READ_AHEAD_BATCH]
                 await job.identify_ahead(batch)
-                for source in batch:
-                    if job.settled(source):
-                        # Reported here, not by a worker: a resumed job's finished files cost
-                        # no trip through the queue (a turn of the event loop each).
-                        await job.process(source)
-                    else:
-                        await send.send(source)
+                await send_planned.send(await job.plan(batch))
                 await anyio.lowlevel.checkpoint()  # a batch of settled files is not a stall
 
+    async def hand_out() -> None:
+        async with send, receive_planned:
+            async for planned in receive_planned:
+                if planned.durable is not None:
+                    await asyncio.shield(planned.durable)
+                for item in planned.items:
+                    await send.send(item)
+
     async def worker() -> None:
-        async for source in receive:  # one shared queue: each source goes to one worker
-            await job.process(source)
+        async for item in receive:  # one shared queue: each source goes to one worker
+            await job.take(item)
 
     async def send_all() -> None:
         try:
             async with receive, anyio.create_task_group() as tg:
-                tg.start_soon(read_ahead)
+                tg.start_soon(plan_ahead)
+                tg.start_soon(hand_out)
                 for _ in range(job.concurrency):
                     tg.start_soon(worker)
                 if scrapes:
@@ -518,7 +652,10 @@ async def _run(job: Job, sources: list[Source]) -> None:
         finally:
             job.watcher.done_sending()
 
-    async with anyio.create_task_group() as tg:
-        job.cancel_scope = tg.cancel_scope
-        tg.start_soon(send_all)
-        tg.start_soon(job.watcher.run)
+    try:
+        async with anyio.create_task_group() as tg:
+            job.cancel_scope = tg.cancel_scope
+            tg.start_soon(send_all)
+            tg.start_soon(job.watcher.run)
+    finally:
+        await job.withdraw_unsent()

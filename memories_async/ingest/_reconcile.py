@@ -9,8 +9,9 @@ request never completed server-side, so it is sent again. A killed client's conn
 by the OS, so a half-sent body is discarded by the server rather than stored later.
 
 The match is unambiguous because a job never has two attempts in doubt with the same (name, size):
-uploads of one (name, size) run one at a time, and once one of them ends in doubt, later sources
-with that (name, size) are deferred to the next run, after reconciliation. Image uploads and
+uploads of one (name, size) run one at a time, an intent is committed ahead of its worker only
+while no other source of its (name, size) is in flight, and once one of them ends in doubt, later
+sources with that (name, size) are deferred to the next run, after reconciliation. Image uploads and
 platform scrapes have no listing to check against; when in doubt they are sent again (the only
 case where a duplicate is possible, and only for a request whose answer never arrived).
 """

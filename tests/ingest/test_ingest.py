@@ -543,9 +543,9 @@ async def test_small_files_are_read_ahead_a_batch_per_thread_hop_and_held_bounde
     batches: list[list[str]] = []
     real_many = ingest_files.read_many
 
-    def recording(paths: list[str]) -> list[Any]:
-        batches.append([os.path.basename(p) for p in paths])
-        return real_many(paths)
+    def recording(files: list[tuple[str, int]]) -> list[Any]:
+        batches.append([os.path.basename(path) for path, _ in files])
+        return real_many(files)
 
     held: list[int] = []
     real_ahead = _ingest.Job.identify_ahead
@@ -560,8 +560,9 @@ async def test_small_files_are_read_ahead_a_batch_per_thread_hop_and_held_bounde
     assert summary.uploaded == 71 and upload_requests(emu) == 71
     assert [len(b) for b in batches] == [32, 32, 6]  # the large file is read by its worker
     assert "big.mp4" not in {name for b in batches for name in b}
-    # Read but not yet sent: one batch, the queue to the workers, and the workers' own.
-    assert max(held) <= _ingest.READ_AHEAD_BATCH + 2 * 4
+    # Read but not yet sent: the batch just read, the one being handed out, the queue to the
+    # workers, and the workers' own.
+    assert max(held) <= 2 * _ingest.READ_AHEAD_BATCH + 2 * 4
 
 
 async def test_a_file_that_cannot_be_read_ahead_fails_alone(
