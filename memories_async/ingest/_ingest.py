@@ -102,6 +102,10 @@ NameKey = tuple[str, int]
 """A source's name and size: what reconciliation matches an upload by on the server."""
 
 
+def name_key(source: Source) -> NameKey:
+    return (source.name, source.size)
+
+
 @dataclasses.dataclass
 class PlannedBatch:
     """A batch as the workers get it (`Job.plan`), and the commit of its intents to wait for
@@ -121,7 +125,7 @@ class Ticket:
 
     @property
     def name_key(self) -> NameKey:
-        return (self.source.name, self.source.size)
+        return name_key(self.source)
 
 
 class Job:
@@ -332,7 +336,7 @@ class Job:
                 if not self.in_flight[ticket.name_key] and ticket.name_key not in self.doubtful:
                     before[ticket.record.key] = self.begin_attempt(ticket)
                     ahead.append(ticket)
-            self.in_flight[(source.name, source.size)] += 1
+            self.in_flight[name_key(source)] += 1
             items.append(item)
         if not ahead:
             return PlannedBatch(items)
@@ -348,10 +352,10 @@ class Job:
         try:
             await self.process(item)
         finally:
-            name_key = (source.name, source.size)
-            self.in_flight[name_key] -= 1
-            if not self.in_flight[name_key]:
-                del self.in_flight[name_key]
+            key = name_key(source)
+            self.in_flight[key] -= 1
+            if not self.in_flight[key]:
+                del self.in_flight[key]
 
     async def withdraw_unsent(self) -> None:
         """Restore the records whose intent was committed ahead but that were never sent (the

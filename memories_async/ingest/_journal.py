@@ -283,11 +283,11 @@ class Journal:
         for changes whose loss in a crash is harmless (they are recovered by reconciliation).
         A failed background commit is raised by the next `save` or by `aclose`.
         """
-        batch = self._queue(records, files)
-        if wait:
-            batch.awaited.set()
-            # The commit goes on if this writer is cancelled: others share the transaction.
-            await asyncio.shield(batch.done)
+        if not wait:
+            self._queue(records, files)
+            return
+        # The commit goes on if this writer is cancelled: others share the transaction.
+        await asyncio.shield(self.commit_soon(records, files=files))
 
     def commit_soon(
         self, records: Iterable[Record] = (), *, files: Iterable[FileRow] = ()
